@@ -1,0 +1,1 @@
+//! Runnable examples for sider live in `examples/`; see the README.

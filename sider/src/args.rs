@@ -1,0 +1,264 @@
+//! [`ToArg`] and [`ToArgs`]: how Rust values become command arguments.
+//!
+//! Arguments are written straight into the command's buffer as RESP bulk strings; numbers are
+//! formatted on the stack, so no argument gets an allocation of its own.
+
+use crate::cmd::Cmd;
+use crate::resp;
+use bytes::{Bytes, BytesMut};
+use std::borrow::Cow;
+
+/// A value that is sent as exactly one argument (one RESP bulk string).
+///
+/// Implemented for strings, byte slices, [`Bytes`], integers and floats, and references to them.
+/// `u8` is deliberately not an argument, so that `&[u8]` is one binary argument rather than a
+/// list of numbers.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be sent as a Redis argument",
+    label = "`{Self}` does not implement `ToArg`",
+    note = "arguments are strings, byte slices, `Bytes`, integers or floats; lists of them go where a command takes several"
+)]
+pub trait ToArg {
+    /// Writes `self` as one bulk string.
+    fn write_arg(&self, out: &mut BytesMut);
+}
+
+impl<T: ToArg + ?Sized> ToArg for &T {
+    #[inline]
+    fn write_arg(&self, out: &mut BytesMut) {
+        (**self).write_arg(out);
+    }
+}
+
+impl ToArg for str {
+    #[inline]
+    fn write_arg(&self, out: &mut BytesMut) {
+        resp::put_bulk(out, self.as_bytes());
+    }
+}
+
+impl ToArg for String {
+    #[inline]
+    fn write_arg(&self, out: &mut BytesMut) {
+        resp::put_bulk(out, self.as_bytes());
+    }
+}
+
+impl ToArg for Cow<'_, str> {
+    #[inline]
+    fn write_arg(&self, out: &mut BytesMut) {
+        resp::put_bulk(out, self.as_bytes());
+    }
+}
+
+impl ToArg for [u8] {
+    #[inline]
+    fn write_arg(&self, out: &mut BytesMut) {
+        resp::put_bulk(out, self);
+    }
+}
+
+impl<const N: usize> ToArg for [u8; N] {
+    #[inline]
+    fn write_arg(&self, out: &mut BytesMut) {
+        resp::put_bulk(out, self);
+    }
+}
+
+impl ToArg for Vec<u8> {
+    #[inline]
+    fn write_arg(&self, out: &mut BytesMut) {
+        resp::put_bulk(out, self);
+    }
+}
+
+impl ToArg for Bytes {
+    #[inline]
+    fn write_arg(&self, out: &mut BytesMut) {
+        resp::put_bulk(out, self);
+    }
+}
+
+impl ToArg for BytesMut {
+    #[inline]
+    fn write_arg(&self, out: &mut BytesMut) {
+        resp::put_bulk(out, self);
+    }
+}
+
+macro_rules! signed_args {
+    ($($t:ty)*) => {$(
+        impl ToArg for $t {
+            #[inline]
+            fn write_arg(&self, out: &mut BytesMut) {
+                resp::put_bulk_i64(out, i64::from(*self));
+            }
+        }
+    )*};
+}
+signed_args!(i8 i16 i32 i64);
+
+macro_rules! unsigned_args {
+    ($($t:ty)*) => {$(
+        impl ToArg for $t {
+            #[inline]
+            fn write_arg(&self, out: &mut BytesMut) {
+                resp::put_bulk_u64(out, u64::from(*self));
+            }
+        }
+    )*};
+}
+unsigned_args!(u16 u32 u64);
+
+impl ToArg for isize {
+    #[inline]
+    fn write_arg(&self, out: &mut BytesMut) {
+        resp::put_bulk(out, itoa::Buffer::new().format(*self).as_bytes());
+    }
+}
+
+impl ToArg for usize {
+    #[inline]
+    fn write_arg(&self, out: &mut BytesMut) {
+        resp::put_bulk(out, itoa::Buffer::new().format(*self).as_bytes());
+    }
+}
+
+impl ToArg for i128 {
+    #[inline]
+    fn write_arg(&self, out: &mut BytesMut) {
+        resp::put_bulk(out, itoa::Buffer::new().format(*self).as_bytes());
+    }
+}
+
+impl ToArg for u128 {
+    #[inline]
+    fn write_arg(&self, out: &mut BytesMut) {
+        resp::put_bulk(out, itoa::Buffer::new().format(*self).as_bytes());
+    }
+}
+
+impl ToArg for f64 {
+    #[inline]
+    fn write_arg(&self, out: &mut BytesMut) {
+        resp::put_bulk_f64(out, *self);
+    }
+}
+
+impl ToArg for f32 {
+    #[inline]
+    fn write_arg(&self, out: &mut BytesMut) {
+        resp::put_bulk_f64(out, f64::from(*self));
+    }
+}
+
+/// A value that is sent as any number of arguments: one [`ToArg`] value, or a slice, array,
+/// `Vec` or tuple of them.
+///
+/// ```
+/// use sider::Cmd;
+///
+/// let cmd = Cmd::new("MSET").args(&[("a", 1), ("b", 2)]);
+/// assert_eq!(cmd.arg_count(), 5);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be sent as Redis arguments",
+    label = "`{Self}` does not implement `ToArgs`",
+    note = "use a string, bytes, a number, or a slice, array, Vec or tuple of them"
+)]
+pub trait ToArgs {
+    /// Appends `self` to `cmd` as zero or more arguments.
+    fn write_args(&self, cmd: &mut Cmd);
+}
+
+impl<T: ToArg + ?Sized> ToArgs for T {
+    #[inline]
+    fn write_args(&self, cmd: &mut Cmd) {
+        cmd.push_arg(self);
+    }
+}
+
+impl<T: ToArgs> ToArgs for &[T] {
+    #[inline]
+    fn write_args(&self, cmd: &mut Cmd) {
+        for item in *self {
+            item.write_args(cmd);
+        }
+    }
+}
+
+impl<T: ToArgs, const N: usize> ToArgs for [T; N] {
+    #[inline]
+    fn write_args(&self, cmd: &mut Cmd) {
+        self.as_slice().write_args(cmd);
+    }
+}
+
+impl<T: ToArgs, const N: usize> ToArgs for &[T; N] {
+    #[inline]
+    fn write_args(&self, cmd: &mut Cmd) {
+        self.as_slice().write_args(cmd);
+    }
+}
+
+impl<T: ToArgs> ToArgs for Vec<T> {
+    #[inline]
+    fn write_args(&self, cmd: &mut Cmd) {
+        self.as_slice().write_args(cmd);
+    }
+}
+
+impl<T: ToArgs> ToArgs for &Vec<T> {
+    #[inline]
+    fn write_args(&self, cmd: &mut Cmd) {
+        self.as_slice().write_args(cmd);
+    }
+}
+
+impl<T: ToArgs> ToArgs for Option<T> {
+    /// `None` adds nothing.
+    #[inline]
+    fn write_args(&self, cmd: &mut Cmd) {
+        if let Some(value) = self {
+            value.write_args(cmd);
+        }
+    }
+}
+
+/// Sends every item an iterator yields, e.g. `Each(keys.iter().map(|k| format!("user:{k}")))`.
+///
+/// The iterator is cloned for each write, so pass a cheap one (a borrowing iterator, a range).
+#[derive(Clone, Debug)]
+pub struct Each<I>(pub I);
+
+impl<I> ToArgs for Each<I>
+where
+    I: IntoIterator + Clone,
+    I::Item: ToArgs,
+{
+    fn write_args(&self, cmd: &mut Cmd) {
+        for item in self.0.clone() {
+            item.write_args(cmd);
+        }
+    }
+}
+
+macro_rules! tuple_args {
+    ($(($($name:ident $idx:tt)+))+) => {$(
+        impl<$($name: ToArgs),+> ToArgs for ($($name,)+) {
+            #[inline]
+            fn write_args(&self, cmd: &mut Cmd) {
+                $(self.$idx.write_args(cmd);)+
+            }
+        }
+    )+};
+}
+
+tuple_args! {
+    (A 0)
+    (A 0 B 1)
+    (A 0 B 1 C 2)
+    (A 0 B 1 C 2 D 3)
+    (A 0 B 1 C 2 D 3 E 4)
+    (A 0 B 1 C 2 D 3 E 4 F 5)
+}

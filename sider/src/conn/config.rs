@@ -1,0 +1,358 @@
+//! [`Config`]: where and how to connect, built from a URL or field by field.
+
+use crate::error::Error;
+use crate::resp::Limits;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where the server listens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Addr {
+    /// A TCP host and port.
+    Tcp {
+        /// Host name or IP address.
+        host: String,
+        /// Port.
+        port: u16,
+    },
+    /// A Unix domain socket.
+    Unix(PathBuf),
+}
+
+impl fmt::Display for Addr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Addr::Tcp { host, port } if host.contains(':') => write!(f, "[{host}]:{port}"),
+            Addr::Tcp { host, port } => write!(f, "{host}:{port}"),
+            Addr::Unix(path) => write!(f, "unix:{}", path.display()),
+        }
+    }
+}
+
+/// Which RESP version to speak.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// RESP3 through `HELLO 3`, falling back to RESP2 when the server rejects `HELLO`.
+    #[default]
+    Resp3,
+    /// RESP2 only: `AUTH` and `SELECT`, never `HELLO`.
+    Resp2,
+}
+
+/// How to reach and greet a Redis server.
+///
+/// Parse one from a URL with [`Config::from_url`] (or `str::parse`), or start from
+/// [`Config::tcp`] / [`Config::unix`] and chain setters:
+///
+/// ```
+/// use sider::{Config, Protocol};
+/// use std::time::Duration;
+///
+/// let config: Config = "redis://app:secret@127.0.0.1:6380/2?protocol=2".parse()?;
+/// assert_eq!(config.db(), 2);
+/// assert_eq!(config.protocol(), Protocol::Resp2);
+/// // The password never shows in Debug output.
+/// assert!(!format!("{config:?}").contains("secret"));
+///
+/// let config = Config::tcp("127.0.0.1", 6379)
+///     .password("secret")
+///     .client_name("worker-1")
+///     .response_timeout(Duration::from_secs(2));
+/// # Ok::<(), sider::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Config {
+    pub(crate) addr: Addr,
+    pub(crate) tls: bool,
+    pub(crate) username: Option<String>,
+    pub(crate) password: Option<String>,
+    pub(crate) db: i64,
+    pub(crate) protocol: Protocol,
+    pub(crate) client_name: Option<String>,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) response_timeout: Option<Duration>,
+    pub(crate) limits: Limits,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("addr", &self.addr)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("db", &self.db)
+            .field("protocol", &self.protocol)
+            .field("client_name", &self.client_name)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("response_timeout", &self.response_timeout)
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+impl Config {
+    fn new(addr: Addr) -> Config {
+        Config {
+            addr,
+            tls: false,
+            username: None,
+            password: None,
+            db: 0,
+            protocol: Protocol::default(),
+            client_name: None,
+            connect_timeout: Duration::from_secs(10),
+            response_timeout: None,
+            limits: Limits::default(),
+        }
+    }
+
+    /// A server at `host:port` over TCP.
+    pub fn tcp(host: impl Into<String>, port: u16) -> Config {
+        Config::new(Addr::Tcp {
+            host: host.into(),
+            port,
+        })
+    }
+
+    /// A server on a Unix domain socket.
+    pub fn unix(path: impl Into<PathBuf>) -> Config {
+        Config::new(Addr::Unix(path.into()))
+    }
+
+    /// Parses `redis://[user[:password]@]host[:port][/db][?protocol=2]`,
+    /// `rediss://...` (TLS) or `unix:///path/to/socket[?db=N&protocol=2]`.
+    ///
+    /// Query parameters: `protocol` (`2` or `3`), `db`, `client_name`, `password`, `username`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) for a malformed URL, an unknown scheme or
+    /// parameter, or `rediss://` in a build without TLS.
+    pub fn from_url(url: &str) -> Result<Config, Error> {
+        let parsed =
+            url::Url::parse(url).map_err(|e| Error::config(format!("invalid Redis URL: {e}")))?;
+        let mut config = match parsed.scheme() {
+            "redis" | "rediss" => {
+                let host = match parsed.host() {
+                    Some(url::Host::Ipv6(ip)) => ip.to_string(),
+                    Some(host) => host.to_string(),
+                    None => return Err(Error::config("Redis URL has no host")),
+                };
+                let mut config = Config::tcp(host, parsed.port().unwrap_or(6379));
+                config.tls = parsed.scheme() == "rediss";
+                match parsed.path().trim_start_matches('/') {
+                    "" => {}
+                    db => config.db = parse_db(db)?,
+                }
+                config
+            }
+            "unix" | "redis+unix" => {
+                if parsed.path().is_empty() {
+                    return Err(Error::config("unix URL has no socket path"));
+                }
+                Config::unix(parsed.path())
+            }
+            other => {
+                return Err(Error::config(format!(
+                    "unknown URL scheme `{other}` (expected redis, rediss or unix)"
+                )))
+            }
+        };
+        if !parsed.username().is_empty() {
+            config.username = Some(decode(parsed.username())?);
+        }
+        if let Some(password) = parsed.password() {
+            config.password = Some(decode(password)?);
+        }
+        for (key, value) in parsed.query_pairs() {
+            match &*key {
+                "db" => config.db = parse_db(&value)?,
+                "protocol" | "resp" => {
+                    config.protocol = match &*value {
+                        "2" | "resp2" => Protocol::Resp2,
+                        "3" | "resp3" => Protocol::Resp3,
+                        other => {
+                            return Err(Error::config(format!(
+                                "unknown protocol `{other}` (expected 2 or 3)"
+                            )))
+                        }
+                    }
+                }
+                "client_name" | "name" => config.client_name = Some(value.into_owned()),
+                "password" => config.password = Some(value.into_owned()),
+                "username" | "user" => config.username = Some(value.into_owned()),
+                other => {
+                    return Err(Error::config(format!("unknown URL parameter `{other}`")));
+                }
+            }
+        }
+        // A password with an empty user name (`redis://:pass@host`) authenticates as `default`.
+        if config.username.as_deref() == Some("") {
+            config.username = None;
+        }
+        if config.tls {
+            return Err(Error::config(
+                "rediss:// needs TLS, and sider was built without TLS support",
+            ));
+        }
+        Ok(config)
+    }
+
+    /// Sets the ACL user name (Redis 6+). Without it, `AUTH` uses the `default` user.
+    pub fn username(mut self, username: impl Into<String>) -> Config {
+        self.username = Some(username.into());
+        self
+    }
+
+    /// Sets the password sent with `HELLO ... AUTH` or `AUTH`.
+    pub fn password(mut self, password: impl Into<String>) -> Config {
+        self.password = Some(password.into());
+        self
+    }
+
+    /// Selects database `db` on connect.
+    pub fn database(mut self, db: i64) -> Config {
+        self.db = db;
+        self
+    }
+
+    /// Chooses the protocol. The default, RESP3, falls back to RESP2 on servers without `HELLO`.
+    pub fn protocol_version(mut self, protocol: Protocol) -> Config {
+        self.protocol = protocol;
+        self
+    }
+
+    /// Names the connection (`CLIENT SETNAME`), as shown by `CLIENT LIST`.
+    pub fn client_name(mut self, name: impl Into<String>) -> Config {
+        self.client_name = Some(name.into());
+        self
+    }
+
+    /// Bounds connecting plus the handshake. Default: 10 seconds.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Config {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Fails the connection when the server owes replies and sends nothing for this long; every
+    /// command waiting on it then fails with [`ErrorKind::Timeout`](crate::ErrorKind::Timeout).
+    /// Default: none.
+    pub fn response_timeout(mut self, timeout: Duration) -> Config {
+        self.response_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets the decoder's bounds on replies.
+    pub fn limits(mut self, limits: Limits) -> Config {
+        self.limits = limits;
+        self
+    }
+
+    /// Where the server listens.
+    pub fn addr(&self) -> &Addr {
+        &self.addr
+    }
+
+    /// The database selected on connect.
+    pub fn db(&self) -> i64 {
+        self.db
+    }
+
+    /// The protocol asked for.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+}
+
+impl std::str::FromStr for Config {
+    type Err = Error;
+
+    fn from_str(url: &str) -> Result<Config, Error> {
+        Config::from_url(url)
+    }
+}
+
+fn parse_db(text: &str) -> Result<i64, Error> {
+    text.parse()
+        .map_err(|_| Error::config(format!("database `{text}` is not a number")))
+}
+
+fn decode(text: &str) -> Result<String, Error> {
+    let bytes: Vec<u8> = url::form_urlencoded::parse(format!("x={text}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned().into_bytes())
+        .unwrap_or_default();
+    String::from_utf8(bytes).map_err(|_| Error::config("URL credentials are not UTF-8"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_urls() {
+        let c = Config::from_url("redis://127.0.0.1").unwrap();
+        assert_eq!(
+            c.addr,
+            Addr::Tcp {
+                host: "127.0.0.1".into(),
+                port: 6379
+            }
+        );
+        assert_eq!((c.db, c.protocol), (0, Protocol::Resp3));
+
+        let c = Config::from_url("redis://user:p%40ss@localhost:7000/3?protocol=2").unwrap();
+        assert_eq!(
+            c.addr,
+            Addr::Tcp {
+                host: "localhost".into(),
+                port: 7000
+            }
+        );
+        assert_eq!(c.username.as_deref(), Some("user"));
+        assert_eq!(c.password.as_deref(), Some("p@ss"));
+        assert_eq!((c.db, c.protocol), (3, Protocol::Resp2));
+
+        let c = Config::from_url("redis://:secret@[::1]:6380").unwrap();
+        assert_eq!(
+            c.addr,
+            Addr::Tcp {
+                host: "::1".into(),
+                port: 6380
+            }
+        );
+        assert_eq!(c.username, None);
+        assert_eq!(c.password.as_deref(), Some("secret"));
+
+        let c = Config::from_url("unix:///tmp/redis.sock?db=5").unwrap();
+        assert_eq!(c.addr, Addr::Unix("/tmp/redis.sock".into()));
+        assert_eq!(c.db, 5);
+    }
+
+    #[test]
+    fn rejects_bad_urls() {
+        for url in [
+            "http://localhost",
+            "redis://localhost/abc",
+            "redis://localhost?protocol=4",
+            "redis://localhost?bogus=1",
+            "not a url",
+            "rediss://localhost",
+        ] {
+            let err = Config::from_url(url).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::Config, "{url}");
+        }
+        let err = Config::from_url("rediss://localhost").unwrap_err();
+        assert!(err.to_string().contains("without TLS"), "{err}");
+    }
+
+    #[test]
+    fn debug_hides_the_password() {
+        let c = Config::from_url("redis://u:hunter2@localhost").unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,441 @@
+//! The driver: one task owns the socket, batches every queued request into as few writes as
+//! possible, reads while it writes, and hands each reply to the request it answers.
+//!
+//! Replies come back in request order, so the driver keeps a queue of [`Waiter`]s: the front one
+//! takes the next frame. A caller that gave up (its future was dropped) still owns its place in
+//! that queue: its replies are read and discarded, never passed to the next caller.
+//!
+//! When the connection fails, every waiter gets the error, and the driver reconnects lazily when
+//! the next request arrives.
+
+use super::config::{Addr, Config};
+use super::handshake::{connect, Established};
+use super::stream::Stream;
+use crate::cmd::Cmd;
+use crate::error::Error;
+use crate::resp::{Decoder, Frame};
+use bytes::{Buf, Bytes, BytesMut};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io::IoSlice;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::io::AsyncWrite;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{Instant, Sleep};
+
+/// Stop taking requests while this many bytes wait to be written: callers then queue in the
+/// channel instead of growing the write buffer.
+const MAX_PENDING_WRITE: usize = 4 * 1024 * 1024;
+/// Payloads at least this large are written from their own buffer instead of being copied.
+const COPY_THRESHOLD: usize = 32 * 1024;
+/// Read in chunks of at least this much spare capacity.
+const READ_CHUNK: usize = 64 * 1024;
+/// At most this many buffers go into one vectored write.
+const MAX_IOVECS: usize = 64;
+
+/// What a request sends.
+#[derive(Debug)]
+pub(crate) enum Payload {
+    /// One command, copied into the shared write buffer.
+    Cmd(Cmd),
+    /// Commands already encoded (a pipeline).
+    Encoded(Bytes),
+}
+
+/// Summary of replies read without being kept.
+#[derive(Debug, Default)]
+pub(crate) struct Discarded {
+    pub(crate) errors: usize,
+    pub(crate) first_error: Option<(usize, Frame)>,
+}
+
+/// Who receives the replies of one request.
+#[derive(Debug)]
+pub(crate) enum Waiter {
+    /// One command: takes one frame.
+    One(oneshot::Sender<Result<Frame, Error>>),
+    /// A batch: collects `expected` frames.
+    Many {
+        expected: usize,
+        frames: Vec<Frame>,
+        tx: oneshot::Sender<Result<Vec<Frame>, Error>>,
+    },
+    /// A batch whose replies are counted but not kept, except the first error.
+    Discard {
+        expected: usize,
+        seen: usize,
+        summary: Discarded,
+        tx: oneshot::Sender<Result<Discarded, Error>>,
+    },
+}
+
+impl Waiter {
+    /// Hands one frame to this waiter. Returns the frame back when it completes a single
+    /// command's waiter, which must then be popped and completed with it.
+    fn push(&mut self, frame: Frame) -> Step {
+        let done = match self {
+            Waiter::One(_) => return Step::Single(frame),
+            Waiter::Many {
+                expected, frames, ..
+            } => {
+                frames.push(frame);
+                frames.len() == *expected
+            }
+            Waiter::Discard {
+                expected,
+                seen,
+                summary,
+                ..
+            } => {
+                if let Frame::Error(_) = frame {
+                    summary.errors += 1;
+                    if summary.first_error.is_none() {
+                        summary.first_error = Some((*seen, frame));
+                    }
+                }
+                *seen += 1;
+                *seen == *expected
+            }
+        };
+        if done {
+            Step::Done
+        } else {
+            Step::More
+        }
+    }
+
+    fn expects_nothing(&self) -> bool {
+        matches!(
+            self,
+            Waiter::Many { expected: 0, .. } | Waiter::Discard { expected: 0, .. }
+        )
+    }
+
+    /// Delivers the completed result. A receiver that is gone has nothing to learn.
+    fn complete(self, single: Frame) {
+        match self {
+            Waiter::One(tx) => drop(tx.send(Ok(single))),
+            Waiter::Many { frames, tx, .. } => drop(tx.send(Ok(frames))),
+            Waiter::Discard { summary, tx, .. } => drop(tx.send(Ok(summary))),
+        }
+    }
+
+    pub(crate) fn fail(self, err: Error) {
+        match self {
+            Waiter::One(tx) => drop(tx.send(Err(err))),
+            Waiter::Many { tx, .. } => drop(tx.send(Err(err))),
+            Waiter::Discard { tx, .. } => drop(tx.send(Err(err))),
+        }
+    }
+}
+
+/// What [`Waiter::push`] did with a frame.
+enum Step {
+    More,
+    Done,
+    Single(Frame),
+}
+
+/// One request to the driver.
+#[derive(Debug)]
+pub(crate) struct Request {
+    pub(crate) payload: Payload,
+    pub(crate) waiter: Waiter,
+}
+
+/// The client side of the driver: cheap to clone, sends requests.
+#[derive(Clone, Debug)]
+pub(crate) struct Handle {
+    tx: mpsc::UnboundedSender<Request>,
+}
+
+impl Handle {
+    pub(crate) fn send(&self, request: Request) {
+        if let Err(mpsc::error::SendError(request)) = self.tx.send(request) {
+            request
+                .waiter
+                .fail(Error::closed("the connection driver has stopped"));
+        }
+    }
+}
+
+/// Spawns the driver for an established connection.
+pub(crate) fn spawn(config: Config, conn: Established) -> Handle {
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(run(config, Some(conn), rx));
+    Handle { tx }
+}
+
+async fn run(
+    config: Config,
+    mut conn: Option<Established>,
+    mut rx: mpsc::UnboundedReceiver<Request>,
+) {
+    let mut first = None;
+    loop {
+        let established = match conn.take() {
+            Some(established) => established,
+            None => {
+                // Reconnect only when someone needs the connection.
+                let Some(request) = rx.recv().await else {
+                    return;
+                };
+                match connect(&config).await {
+                    Ok(established) => {
+                        first = Some(request);
+                        established
+                    }
+                    Err(err) => {
+                        request.waiter.fail(err.clone());
+                        while let Ok(request) = rx.try_recv() {
+                            request.waiter.fail(err.clone());
+                        }
+                        continue;
+                    }
+                }
+            }
+        };
+        let mut connection = Connection::new(&config, established);
+        if let Some(request) = first.take() {
+            connection.enqueue(request);
+        }
+        let outcome = std::future::poll_fn(|cx| connection.poll_run(cx, &mut rx)).await;
+        if outcome.is_ok() {
+            return; // every handle is gone and every reply delivered
+        }
+    }
+}
+
+/// A live connection: the socket, its buffers, and the waiters in reply order.
+struct Connection {
+    stream: Stream,
+    addr: Addr,
+    decoder: Decoder,
+    read_buf: BytesMut,
+    /// Small commands, coalesced; written after every queued chunk.
+    out: BytesMut,
+    /// Large encoded payloads, written in place.
+    chunks: VecDeque<Bytes>,
+    pending_write: usize,
+    waiting: VecDeque<Waiter>,
+    response_timeout: Option<std::time::Duration>,
+    timer: Option<Pin<Box<Sleep>>>,
+    closing: bool,
+}
+
+impl Connection {
+    fn new(config: &Config, established: Established) -> Connection {
+        Connection {
+            stream: established.stream,
+            addr: config.addr.clone(),
+            decoder: established.decoder,
+            read_buf: established.read_buf,
+            out: BytesMut::with_capacity(16 * 1024),
+            chunks: VecDeque::new(),
+            pending_write: 0,
+            waiting: VecDeque::new(),
+            response_timeout: config.response_timeout,
+            timer: None,
+            closing: false,
+        }
+    }
+
+    fn enqueue(&mut self, request: Request) {
+        match request.payload {
+            Payload::Cmd(cmd) => {
+                let before = self.out.len();
+                cmd.encode(&mut self.out);
+                self.pending_write += self.out.len() - before;
+            }
+            Payload::Encoded(bytes) if bytes.len() < COPY_THRESHOLD => {
+                self.out.extend_from_slice(&bytes);
+                self.pending_write += bytes.len();
+            }
+            Payload::Encoded(bytes) => {
+                if !self.out.is_empty() {
+                    self.chunks.push_back(self.out.split().freeze());
+                }
+                self.pending_write += bytes.len();
+                self.chunks.push_back(bytes);
+            }
+        }
+        if request.waiter.expects_nothing() {
+            request.waiter.complete(Frame::Null);
+        } else {
+            if self.waiting.is_empty() {
+                self.arm_timer();
+            }
+            self.waiting.push_back(request.waiter);
+        }
+    }
+
+    fn arm_timer(&mut self) {
+        if let Some(limit) = self.response_timeout {
+            let deadline = Instant::now() + limit;
+            match &mut self.timer {
+                Some(timer) => timer.as_mut().reset(deadline),
+                None => self.timer = Some(Box::pin(tokio::time::sleep_until(deadline))),
+            }
+        }
+    }
+
+    /// Drives the connection until it fails (`Err`) or every handle is gone and nothing is owed
+    /// (`Ok`).
+    fn poll_run(
+        &mut self,
+        cx: &mut Context<'_>,
+        rx: &mut mpsc::UnboundedReceiver<Request>,
+    ) -> Poll<Result<(), Error>> {
+        match self.poll_inner(cx, rx) {
+            Poll::Ready(Err(err)) => {
+                for waiter in self.waiting.drain(..) {
+                    waiter.fail(err.clone());
+                }
+                Poll::Ready(Err(err))
+            }
+            other => other,
+        }
+    }
+
+    fn poll_inner(
+        &mut self,
+        cx: &mut Context<'_>,
+        rx: &mut mpsc::UnboundedReceiver<Request>,
+    ) -> Poll<Result<(), Error>> {
+        loop {
+            let mut progress = false;
+            while !self.closing && self.pending_write < MAX_PENDING_WRITE {
+                match rx.poll_recv(cx) {
+                    Poll::Ready(Some(request)) => {
+                        self.enqueue(request);
+                        progress = true;
+                    }
+                    Poll::Ready(None) => self.closing = true,
+                    Poll::Pending => break,
+                }
+            }
+            if self.pending_write > 0 {
+                progress |= self.poll_write(cx)?;
+            }
+            progress |= self.poll_read(cx)?;
+            if self.closing && self.waiting.is_empty() && self.pending_write == 0 {
+                return Poll::Ready(Ok(()));
+            }
+            if !progress {
+                if let Some(timer) = &mut self.timer {
+                    if !self.waiting.is_empty() && timer.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(Err(Error::timeout(format!(
+                            "waiting for a reply from {}",
+                            self.addr
+                        ))));
+                    }
+                }
+                return Poll::Pending;
+            }
+        }
+    }
+
+    /// Writes as much as the socket takes; true if anything was written.
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Result<bool, Error> {
+        let mut progress = false;
+        while self.pending_write > 0 {
+            let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
+            let mut n = 0;
+            for chunk in self.chunks.iter().take(MAX_IOVECS - 1) {
+                slices[n] = IoSlice::new(chunk);
+                n += 1;
+            }
+            if !self.out.is_empty() {
+                slices[n] = IoSlice::new(&self.out);
+                n += 1;
+            }
+            let written = match Pin::new(&mut self.stream).poll_write_vectored(cx, &slices[..n]) {
+                Poll::Pending => return Ok(progress),
+                Poll::Ready(Ok(0)) => {
+                    return Err(Error::closed(format!(
+                        "{} stopped accepting writes",
+                        self.addr
+                    )))
+                }
+                Poll::Ready(Ok(written)) => written,
+                Poll::Ready(Err(e)) => {
+                    return Err(Error::io(format!("writing to {}", self.addr), e))
+                }
+            };
+            progress = true;
+            self.pending_write -= written;
+            let mut left = written;
+            while left > 0 {
+                match self.chunks.front_mut() {
+                    Some(chunk) if chunk.len() <= left => {
+                        left -= chunk.len();
+                        self.chunks.pop_front();
+                    }
+                    Some(chunk) => {
+                        chunk.advance(left);
+                        left = 0;
+                    }
+                    None => {
+                        self.out.advance(left);
+                        left = 0;
+                    }
+                }
+            }
+        }
+        Ok(progress)
+    }
+
+    /// Reads what the socket has and dispatches every complete frame; true if anything was read.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Result<bool, Error> {
+        if self.read_buf.capacity() - self.read_buf.len() < READ_CHUNK / 4 {
+            self.read_buf.reserve(READ_CHUNK);
+        }
+        match tokio_util::io::poll_read_buf(Pin::new(&mut self.stream), cx, &mut self.read_buf) {
+            Poll::Pending => Ok(false),
+            Poll::Ready(Ok(0)) => Err(Error::closed(format!(
+                "{} closed the connection",
+                self.addr
+            ))),
+            Poll::Ready(Ok(_)) => {
+                self.dispatch()?;
+                Ok(true)
+            }
+            Poll::Ready(Err(e)) => Err(Error::io(format!("reading from {}", self.addr), e)),
+        }
+    }
+
+    fn dispatch(&mut self) -> Result<(), Error> {
+        let mut delivered = false;
+        loop {
+            let frame = match self.decoder.decode(&mut self.read_buf) {
+                Ok(Some(frame)) => frame,
+                Ok(None) => break,
+                Err(e) => return Err(Error::protocol(format!("reply from {}", self.addr), e)),
+            };
+            if let Frame::Push(_) = frame {
+                // Out-of-band RESP3 messages answer no request.
+                continue;
+            }
+            let Some(waiter) = self.waiting.front_mut() else {
+                return Err(Error::protocol_msg(format!(
+                    "{} sent a reply nobody asked for",
+                    self.addr
+                )));
+            };
+            delivered = true;
+            let last = match waiter.push(frame) {
+                Step::More => continue,
+                Step::Done => Frame::Null,
+                Step::Single(frame) => frame,
+            };
+            if let Some(waiter) = self.waiting.pop_front() {
+                waiter.complete(last);
+            }
+        }
+        if delivered && !self.waiting.is_empty() {
+            self.arm_timer();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,13 @@
+//! The connection layer: opening a socket, greeting the server, and the driver task that owns the
+//! socket and matches replies to requests.
+//!
+//! Imports from `resp`, `cmd`, `error`; knows nothing of typed commands.
+
+mod config;
+mod driver;
+mod handshake;
+mod stream;
+
+pub use config::{Addr, Config, Protocol};
+pub(crate) use driver::{spawn, Handle, Payload, Request, Waiter};
+pub(crate) use handshake::connect;

@@ -1,0 +1,17 @@
+//! [`Dispatch`]: the one seam between generated command methods and the places that send them.
+
+use crate::cmd::Cmd;
+use crate::reply::FromReply;
+
+/// A place commands can be sent: a client, a pipeline, a transaction.
+///
+/// Every typed command method is written once, against this trait; `Out<T>` is what the method
+/// returns there. On a [`Client`](crate::Client) it is a [`Call`](crate::Call) that `.await`s to
+/// `Result<T, Error>`.
+pub trait Dispatch: Sized {
+    /// What a command whose reply decodes into `T` becomes here.
+    type Out<T: FromReply>;
+
+    /// Queues or sends `cmd`, whose reply decodes into `T`.
+    fn dispatch<T: FromReply>(self, cmd: Cmd) -> Self::Out<T>;
+}

@@ -1,0 +1,45 @@
+//! sider: a fast async Redis client for tokio whose replies are typed at compile time.
+//!
+//! ```no_run
+//! use sider::prelude::*;
+//!
+//! # async fn run() -> Result<(), sider::Error> {
+//! let client = sider::Client::connect("redis://127.0.0.1:6379").await?;
+//! client.set("hello", "world").await?;
+//! let value = client.get::<String>("hello").await?; // Option<String>
+//! # Ok(()) }
+//! ```
+//!
+//! Layers, each depending only on those before it: [`resp`] (bytes ↔ frames, no I/O), the
+//! connection driver, [`Client`] and the typed [`Commands`].
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs, missing_debug_implementations)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
+
+extern crate self as sider;
+
+mod args;
+mod client;
+mod cmd;
+mod commands;
+mod conn;
+mod dispatch;
+mod error;
+mod reply;
+pub mod resp;
+
+pub use args::{Each, ToArg, ToArgs};
+pub use client::{Call, CallFuture, Client};
+pub use cmd::Cmd;
+pub use commands::Commands;
+pub use conn::{Addr, Config, Protocol};
+pub use dispatch::Dispatch;
+pub use error::{Error, ErrorKind, ReplyError, ServerError};
+pub use reply::FromReply;
+pub use resp::Frame as Value;
+
+/// The traits that put typed commands in scope: `use sider::prelude::*;`.
+pub mod prelude {
+    pub use crate::{Commands, Dispatch, FromReply, ToArg, ToArgs};
+}

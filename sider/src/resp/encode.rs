@@ -1,0 +1,55 @@
+//! Command encoding: RESP arrays of bulk strings written straight into one buffer.
+//!
+//! Numbers are formatted on the stack (`itoa`, `ryu`); nothing here allocates beyond growing the
+//! caller's buffer.
+
+use bytes::{BufMut, BytesMut};
+
+/// Writes `*<len>\r\n`, the header of a command of `len` arguments (the name included).
+#[inline]
+pub fn put_array_header(out: &mut BytesMut, len: usize) {
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(len).as_bytes();
+    out.reserve(digits.len() + 3);
+    out.put_u8(b'*');
+    out.put_slice(digits);
+    out.put_slice(b"\r\n");
+}
+
+/// Writes `$<len>\r\n<bytes>\r\n`.
+#[inline]
+pub fn put_bulk(out: &mut BytesMut, bytes: &[u8]) {
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(bytes.len()).as_bytes();
+    out.reserve(bytes.len() + digits.len() + 5);
+    out.put_u8(b'$');
+    out.put_slice(digits);
+    out.put_slice(b"\r\n");
+    out.put_slice(bytes);
+    out.put_slice(b"\r\n");
+}
+
+/// Writes a signed integer as a bulk string.
+#[inline]
+pub fn put_bulk_i64(out: &mut BytesMut, n: i64) {
+    put_bulk(out, itoa::Buffer::new().format(n).as_bytes());
+}
+
+/// Writes an unsigned integer as a bulk string.
+#[inline]
+pub fn put_bulk_u64(out: &mut BytesMut, n: u64) {
+    put_bulk(out, itoa::Buffer::new().format(n).as_bytes());
+}
+
+/// Writes a float as a bulk string in the form Redis parses: shortest round-trip digits, and
+/// `inf` / `-inf` for infinities.
+#[inline]
+pub fn put_bulk_f64(out: &mut BytesMut, n: f64) {
+    if n.is_infinite() {
+        put_bulk(out, if n > 0.0 { b"inf" } else { b"-inf" });
+    } else if n.is_nan() {
+        put_bulk(out, b"nan");
+    } else {
+        put_bulk(out, ryu::Buffer::new().format_finite(n).as_bytes());
+    }
+}

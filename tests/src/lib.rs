@@ -1,0 +1,211 @@
+//! The test harness: real `redis-server` processes on free loopback ports.
+//!
+//! Every test starts the servers it needs and owns them: [`RedisServer`] kills its process on
+//! drop (and, should the test process die first, the kernel does, through `PR_SET_PDEATHSIG`).
+//! Servers run with `--save "" --appendonly no` in a temporary directory of their own, so tests
+//! never touch a server they did not start and run in parallel.
+//!
+//! The binary is `redis-server` from `PATH`, or `REDIS_SERVER_BIN` when set. A missing binary
+//! fails the test with a message saying how to install it; nothing is skipped.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A `redis-server` child process, killed on drop.
+#[derive(Debug)]
+pub struct RedisServer {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+/// Options for [`RedisServer::builder`].
+#[derive(Debug, Default, Clone)]
+pub struct ServerBuilder {
+    args: Vec<String>,
+    password: Option<String>,
+}
+
+impl ServerBuilder {
+    /// Adds `--name value` to the server's command line.
+    pub fn arg(mut self, name: &str, value: &str) -> Self {
+        self.args.push(format!("--{name}"));
+        self.args.push(value.to_owned());
+        self
+    }
+
+    /// Adds raw command-line words.
+    pub fn raw(mut self, words: &[&str]) -> Self {
+        self.args.extend(words.iter().map(|w| (*w).to_owned()));
+        self
+    }
+
+    /// Requires a password for the default user (`--requirepass`).
+    pub fn requirepass(mut self, password: &str) -> Self {
+        self.password = Some(password.to_owned());
+        self.arg("requirepass", password)
+    }
+
+    /// Starts the server, retrying on another port if the chosen one was taken meanwhile.
+    pub fn start(self) -> RedisServer {
+        let mut last_error = String::new();
+        for _ in 0..5 {
+            match RedisServer::try_start(&self) {
+                Ok(server) => return server,
+                Err(e) => last_error = e,
+            }
+        }
+        panic!("could not start redis-server: {last_error}");
+    }
+}
+
+fn server_binary() -> String {
+    std::env::var("REDIS_SERVER_BIN").unwrap_or_else(|_| "redis-server".to_owned())
+}
+
+/// A port nobody listens on right now. Another process may take it before the server binds it;
+/// [`ServerBuilder::start`] retries then.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free loopback port: {e}"))
+}
+
+impl RedisServer {
+    /// Starts a plain server.
+    pub fn start() -> RedisServer {
+        RedisServer::builder().start()
+    }
+
+    /// Starts a server with options.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder::default()
+    }
+
+    fn try_start(options: &ServerBuilder) -> Result<RedisServer, String> {
+        let dir = tempfile::Builder::new()
+            .prefix("sider-redis-")
+            .tempdir()
+            .map_err(|e| format!("creating a temp dir: {e}"))?;
+        let port = free_port();
+        let log = dir.path().join("redis.log");
+        let mut cmd = Command::new(server_binary());
+        cmd.arg("--port")
+            .arg(port.to_string())
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(dir.path())
+            .arg("--logfile")
+            .arg(&log)
+            .arg("--unixsocket")
+            .arg(dir.path().join("redis.sock"))
+            .args(["--unixsocketperm", "700", "--daemonize", "no"])
+            .args(&options.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().map_err(|e| {
+            format!(
+                "running `{}`: {e}. Install it with `sudo apt-get install -y redis-server` \
+                 or point REDIS_SERVER_BIN at a redis-server binary",
+                server_binary()
+            )
+        })?;
+        let mut server = RedisServer { child, port, dir };
+        server.wait_ready(options.password.as_deref())?;
+        Ok(server)
+    }
+
+    fn wait_ready(&mut self, password: Option<&str>) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let log =
+                    std::fs::read_to_string(self.dir.path().join("redis.log")).unwrap_or_default();
+                return Err(format!("redis-server exited with {status}: {log}"));
+            }
+            if ping(self.port, password) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err("redis-server did not answer PING within 10 s".to_owned());
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// The TCP port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `redis://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// The server's Unix socket.
+    pub fn unix_socket(&self) -> PathBuf {
+        self.dir.path().join("redis.sock")
+    }
+
+    /// The server's working directory.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Kills the server now (as a crash would).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Sends PING (after AUTH when a password is given) and reports whether the server answered.
+fn ping(port: u16, password: Option<&str>) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut request = String::new();
+    if let Some(password) = password {
+        request.push_str(&format!(
+            "*2\r\n$4\r\nAUTH\r\n${}\r\n{password}\r\n",
+            password.len()
+        ));
+    }
+    request.push_str("*1\r\n$4\r\nPING\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut reply = Vec::new();
+    let mut buf = [0u8; 256];
+    while !reply.ends_with(b"+PONG\r\n") {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => reply.extend_from_slice(&buf[..n]),
+        }
+        if reply.starts_with(b"-LOADING") {
+            return false;
+        }
+    }
+    true
+}
