@@ -175,7 +175,7 @@ impl Decoder {
             // Children this element opens, if it is a non-empty aggregate.
             let mut children = 0u64;
             let end = match marker {
-                b'+' | b'-' => match find_crlf(buf, start, self.limits.bulk_len())? {
+                b'+' | b'-' => match find_crlf(buf, start, self.limits.bulk_len(), false)? {
                     Some(eol) => eol + 2,
                     None => return Ok(None),
                 },
@@ -185,14 +185,14 @@ impl Decoder {
                     } else {
                         MAX_NUMBER_LINE
                     };
-                    let Some(eol) = find_crlf(buf, start, max)? else {
+                    let Some(eol) = find_crlf(buf, start, max, marker != b'(')? else {
                         return Ok(None);
                     };
                     validate_scalar(marker, &buf[start..eol])?;
                     eol + 2
                 }
                 b'$' | b'!' | b'=' => {
-                    let Some(eol) = find_crlf(buf, start, MAX_NUMBER_LINE)? else {
+                    let Some(eol) = find_crlf(buf, start, MAX_NUMBER_LINE, true)? else {
                         return Ok(None);
                     };
                     match parse_len(&buf[start..eol], marker == b'$')? {
@@ -220,7 +220,7 @@ impl Decoder {
                     }
                 }
                 b'*' | b'~' | b'>' | b'%' | b'|' => {
-                    let Some(eol) = find_crlf(buf, start, MAX_NUMBER_LINE)? else {
+                    let Some(eol) = find_crlf(buf, start, MAX_NUMBER_LINE, true)? else {
                         return Ok(None);
                     };
                     if let Some(len) = parse_len(&buf[start..eol], marker == b'*')? {
@@ -230,11 +230,13 @@ impl Decoder {
                                 max: self.limits.aggregate_len(),
                             });
                         }
+                        // Only a limit above 2^63 lets a count through that overflows here.
                         children = match marker {
-                            b'%' => len * 2,
-                            b'|' => len * 2 + 1,
-                            _ => len,
-                        };
+                            b'%' => len.checked_mul(2),
+                            b'|' => len.checked_mul(2).and_then(|n| n.checked_add(1)),
+                            _ => Some(len),
+                        }
+                        .ok_or(ProtocolError::InvalidLength)?;
                         if children > 0 && self.open.len() >= self.limits.depth() {
                             return Err(ProtocolError::TooDeep {
                                 max: self.limits.depth(),
@@ -268,7 +270,13 @@ impl Decoder {
 }
 
 /// Finds the CRLF ending the line that starts at `start`, allowing at most `max` bytes before it.
-fn find_crlf(buf: &[u8], start: usize, max: usize) -> Result<Option<usize>, ProtocolError> {
+/// A longer line is an invalid number where `numeric`, else a line too long.
+fn find_crlf(
+    buf: &[u8],
+    start: usize,
+    max: usize,
+    numeric: bool,
+) -> Result<Option<usize>, ProtocolError> {
     let line = buf.get(start..).unwrap_or_default();
     let window = &line[..line.len().min(max.saturating_add(1))];
     match window.iter().position(|&b| b == b'\r' || b == b'\n') {
@@ -283,7 +291,7 @@ fn find_crlf(buf: &[u8], start: usize, max: usize) -> Result<Option<usize>, Prot
             }
         }
         None if line.len() > max => {
-            if max == MAX_NUMBER_LINE {
+            if numeric {
                 Err(ProtocolError::InvalidLength)
             } else {
                 Err(ProtocolError::LineTooLong { max })

@@ -360,3 +360,35 @@ fn encodes_commands() {
     assert_eq!(args.len(), 6);
     assert_eq!(args[3], Frame::Bulk(b("18446744073709551615")));
 }
+
+#[test]
+fn pair_counts_past_u64_are_invalid_under_the_largest_limits() {
+    // Found by the `resp_decode` fuzz target: with no aggregate limit, doubling a map's or an
+    // attribute's pair count overflowed (a panic in debug builds).
+    let limits = Limits::default().max_aggregate_len(usize::MAX);
+    for input in [
+        &b"%9999999999999999999\r\n"[..],
+        b"|9223372036854775808\r\n",
+    ] {
+        assert_eq!(err_with(limits, input), ProtocolError::InvalidLength);
+    }
+    let mut decoder = Decoder::new(limits);
+    let mut buf = BytesMut::from(&b"%4611686018427387904\r\n"[..]);
+    assert_eq!(decoder.decode(&mut buf), Ok(None));
+}
+
+#[test]
+fn a_long_line_is_too_long_whatever_the_limit() {
+    // Found by the `codec_props` property tests: with the bulk limit set to 24, the length of a
+    // numeric header line, an overlong simple string was reported as an invalid length.
+    for max in [23, 24, 25] {
+        let limits = Limits::default().max_bulk_len(max);
+        for marker in [b'+', b'-', b'('] {
+            let mut input = vec![marker];
+            input.resize(max + 2, b'7');
+            assert_eq!(err_with(limits, &input), ProtocolError::LineTooLong { max });
+        }
+        // Numeric headers keep their own bound.
+        assert_eq!(err_with(limits, &[b':'; 30]), ProtocolError::InvalidLength,);
+    }
+}
