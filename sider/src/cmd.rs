@@ -1,6 +1,7 @@
 //! [`Cmd`]: one command, encoded as it is built.
 
 use crate::args::{ToArg, ToArgs};
+use crate::info::CommandInfo;
 use crate::resp;
 use bytes::BytesMut;
 
@@ -23,26 +24,44 @@ pub struct Cmd {
     body: BytesMut,
     argc: usize,
     name: &'static str,
+    info: Option<&'static CommandInfo>,
+    /// Argument index of the first key written with [`Cmd::push_key`], or 0.
+    first_key: usize,
 }
 
 impl Cmd {
     /// Starts a command. `name` may hold several words (`"CONFIG GET"`); each becomes an argument.
     pub fn new(name: &'static str) -> Cmd {
-        Cmd::with_buffer(name, BytesMut::with_capacity(64))
-    }
-
-    /// Starts a command in a buffer the caller recycles (cleared first).
-    pub(crate) fn with_buffer(name: &'static str, mut body: BytesMut) -> Cmd {
-        body.clear();
         let mut cmd = Cmd {
-            body,
+            body: BytesMut::with_capacity(64),
             argc: 0,
             name,
+            info: None,
+            first_key: 0,
         };
         for word in name.split(' ').filter(|w| !w.is_empty()) {
             cmd.push_arg(word);
         }
         cmd
+    }
+
+    /// Starts a command the spec describes.
+    pub fn from_info(info: &'static CommandInfo) -> Cmd {
+        let mut cmd = Cmd::new(info.name());
+        cmd.info = Some(info);
+        cmd
+    }
+
+    /// An empty run of arguments, to be [`append`](Cmd::append)ed to a command later.
+    /// Allocates nothing until written to.
+    pub fn fragment() -> Cmd {
+        Cmd {
+            body: BytesMut::new(),
+            argc: 0,
+            name: "",
+            info: None,
+            first_key: 0,
+        }
     }
 
     /// Appends one argument.
@@ -72,14 +91,66 @@ impl Cmd {
         args.write_args(self);
     }
 
+    /// Appends a key, remembering where the first key is (for cluster routing).
+    #[inline]
+    pub fn push_key(&mut self, key: &(impl ToArg + ?Sized)) {
+        if self.first_key == 0 {
+            self.first_key = self.argc;
+        }
+        self.push_arg(key);
+    }
+
+    /// Appends keys.
+    #[inline]
+    pub fn push_keys(&mut self, keys: &(impl ToArgs + ?Sized)) {
+        if self.first_key == 0 {
+            self.first_key = self.argc;
+        }
+        keys.write_args(self);
+    }
+
+    /// Appends the arguments of a [`fragment`](Cmd::fragment).
+    #[inline]
+    pub fn append(&mut self, fragment: Cmd) {
+        if fragment.argc == 0 {
+            return;
+        }
+        if self.first_key == 0 && fragment.first_key != 0 {
+            self.first_key = self.argc + fragment.first_key;
+        }
+        if self.body.is_empty() {
+            self.body = fragment.body;
+        } else {
+            self.body.extend_from_slice(&fragment.body);
+        }
+        self.argc += fragment.argc;
+    }
+
+    /// Removes every argument (for fragments that an option rewrites).
+    pub fn clear(&mut self) {
+        self.body.clear();
+        self.argc = 0;
+        self.first_key = 0;
+    }
+
     /// The command's name as given to [`Cmd::new`].
     pub fn name(&self) -> &'static str {
         self.name
     }
 
+    /// What the spec says of this command, if it came from the spec.
+    pub fn info(&self) -> Option<&'static CommandInfo> {
+        self.info
+    }
+
     /// How many arguments the command has, its name's words included.
     pub fn arg_count(&self) -> usize {
         self.argc
+    }
+
+    /// Argument index of the first key, when one was written as a key.
+    pub fn first_key_index(&self) -> Option<usize> {
+        (self.first_key != 0).then_some(self.first_key)
     }
 
     /// Appends the command to `out` as a RESP array.
@@ -88,11 +159,6 @@ impl Cmd {
         out.reserve(self.body.len() + 16);
         resp::put_array_header(out, self.argc);
         out.extend_from_slice(&self.body);
-    }
-
-    /// Gives the buffer back for reuse.
-    pub(crate) fn into_buffer(self) -> BytesMut {
-        self.body
     }
 
     /// The command as it goes on the wire.

@@ -22,12 +22,16 @@ extern crate self as sider;
 mod args;
 mod client;
 mod cmd;
-mod commands;
+pub mod commands;
 mod conn;
 mod dispatch;
 mod error;
+mod info;
 mod reply;
 pub mod resp;
+
+#[doc(hidden)]
+pub mod __private;
 
 pub use args::{Each, ToArg, ToArgs};
 pub use client::{Call, CallFuture, Client};
@@ -36,6 +40,7 @@ pub use commands::Commands;
 pub use conn::{Addr, Config, Protocol};
 pub use dispatch::Dispatch;
 pub use error::{Error, ErrorKind, ReplyError, ServerError};
+pub use info::CommandInfo;
 pub use reply::FromReply;
 pub use resp::Frame as Value;
 

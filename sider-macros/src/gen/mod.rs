@@ -1,0 +1,268 @@
+//! Code generation from the checked [`Model`]: one trait with a method per command, a builder per
+//! command with options, an enum per `oneof`, and a table of command facts.
+
+mod args;
+mod builder;
+mod enums;
+
+use crate::model::{Command, Model, Shape};
+use args::{encode, params, Place};
+use builder::{field, first_deferred};
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+pub struct Options {
+    pub vis: syn::Visibility,
+    pub trait_name: Ident,
+}
+
+pub fn generate(model: &Model, options: &Options) -> TokenStream {
+    let vis = &options.vis;
+    let trait_name = &options.trait_name;
+    let methods = model.commands.iter().map(method);
+    let builders = model
+        .commands
+        .iter()
+        .filter(|c| c.has_builder())
+        .map(builder::builder);
+    let enums = model.commands.iter().map(enums::enums);
+    let infos = model.commands.iter().map(info);
+    let info_refs = model.commands.iter().map(|c| info_ident(c));
+    let tracked = model.files.iter().map(|p| {
+        let path = p.display().to_string();
+        quote!(const _: &[u8] = ::core::include_bytes!(#path);)
+    });
+    let trait_doc = format!(
+        "Typed Redis commands, generated from the spec ({} commands). Implemented for every \
+         [`Dispatch`](::sider::Dispatch): the client, pipelines and transactions.",
+        model.commands.len()
+    );
+    quote! {
+        #[doc = #trait_doc]
+        #vis trait #trait_name: ::sider::Dispatch {
+            #(#methods)*
+        }
+
+        impl<D: ::sider::Dispatch> #trait_name for D {}
+
+        #(#builders)*
+        #(#enums)*
+        #(#infos)*
+
+        /// What the spec says of each command: name, group, version, and the flags the client
+        /// uses for routing and retries.
+        #vis static COMMANDS: &[&::sider::CommandInfo] = &[#(&#info_refs),*];
+
+        #(#tracked)*
+    }
+}
+
+fn info_ident(command: &Command) -> Ident {
+    format_ident!("__INFO_{}", command.method.to_string().to_ascii_uppercase())
+}
+
+fn info(command: &Command) -> TokenStream {
+    let ident = info_ident(command);
+    let name = &command.name;
+    let group = &command.group;
+    let since = &command.since;
+    let method = command.method.to_string();
+    let f = command.flags;
+    let bits: u16 = [
+        f.readonly, f.write, f.blocking, f.cacheable, f.admin, f.pubsub, f.noscript, f.fast,
+        f.no_cluster, f.exclusive,
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, &set)| u16::from(set) << i)
+    .sum();
+    let timeout = match &command.timeout {
+        Some(t) => quote!(::core::option::Option::Some(#t)),
+        None => quote!(::core::option::Option::None),
+    };
+    let first_key = key_position(command);
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals)]
+        pub static #ident: ::sider::CommandInfo =
+            ::sider::CommandInfo::__new(#name, #method, #group, #since, #bits, #timeout, #first_key);
+    }
+}
+
+/// The argument index of the first key when it is at a fixed position (name words counted), or 0.
+fn key_position(command: &Command) -> usize {
+    let mut index = command.name.split(' ').count();
+    for arg in &command.args {
+        if arg.optional || arg.multiple && !matches!(arg.shape, Shape::Value(crate::model::Kind::Key)) {
+            return 0;
+        }
+        if arg.token.is_some() {
+            index += 1;
+        }
+        match &arg.shape {
+            Shape::Value(crate::model::Kind::Key) => return index,
+            Shape::Value(_) | Shape::Count(_) => index += 1,
+            Shape::Flag => {}
+            _ => return 0,
+        }
+    }
+    0
+}
+
+fn docs(command: &Command) -> TokenStream {
+    let slug = command.name.to_ascii_lowercase().replace(' ', "-");
+    let mut lines = vec![command.doc.clone(), String::new()];
+    let mut facts = format!("Since {} · {}", command.since, command.group);
+    if let Some(c) = &command.complexity {
+        facts.push_str(&format!(" · {c}"));
+    }
+    facts.push_str(&format!(" · <https://redis.io/commands/{slug}/>"));
+    lines.push(facts);
+    if let Some(d) = &command.deprecated {
+        lines.push(String::new());
+        lines.push(format!("**Deprecated** since {d}."));
+    }
+    if command.flags.blocking {
+        lines.push(String::new());
+        lines.push("Blocking: waits for data up to its timeout.".to_owned());
+    }
+    if command.flags.exclusive {
+        lines.push(String::new());
+        lines.push(
+            "Changes the connection's state, so it is only available on a connection held alone."
+                .to_owned(),
+        );
+    }
+    if command.has_builder() {
+        let opts: Vec<String> = command
+            .args
+            .iter()
+            .filter(|a| a.optional)
+            .flat_map(|a| {
+                let mut names = vec![format!("`.{}()`", a.name)];
+                if let Shape::OneOf(alts) = &a.shape {
+                    names.extend(alts.iter().map(|x| format!("`.{}()`", x.name)));
+                }
+                names
+            })
+            .collect();
+        lines.push(String::new());
+        lines.push(format!(
+            "Returns a [`{}`] builder with the options {}.",
+            command.camel,
+            opts.join(", ")
+        ));
+    }
+    quote!(#(#[doc = #lines])*)
+}
+
+fn method(command: &Command) -> TokenStream {
+    let name = &command.method;
+    let docs = docs(command);
+    let reply = &command.reply.ty;
+    let generics = if command.reply.generics.is_empty() {
+        TokenStream::new()
+    } else {
+        let bounds = command.reply.bounds(&command.reply.generics);
+        quote!(<#(#bounds),*>)
+    };
+    let ps: Vec<_> = command
+        .args
+        .iter()
+        .filter(|a| !a.optional)
+        .flat_map(|a| params(a, &command.camel, Place::Method, false))
+        .collect();
+    let names = ps.iter().map(|p| &p.ident);
+    let tys = ps.iter().map(|p| &p.ty);
+    let info = info_ident(command);
+    let exclusive = if command.flags.exclusive {
+        quote!(where Self: ::sider::__private::Exclusive)
+    } else {
+        TokenStream::new()
+    };
+    let deprecated = TokenStream::new();
+
+    // Arguments counted by a `count` argument are written to a fragment first.
+    let counted: Vec<&str> = command
+        .args
+        .iter()
+        .filter_map(|a| match &a.shape {
+            Shape::Count(of) => Some(of.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut pre = Vec::new();
+    for node in &command.args {
+        if counted.contains(&node.name.as_str()) {
+            let frag = format_ident!("__count_{}", node.ident);
+            let write = encode(node, &quote!(#frag), false);
+            pre.push(quote!(let mut #frag = ::sider::Cmd::fragment(); #write));
+        }
+    }
+    let write_arg = |node: &crate::model::Node, target: TokenStream| -> TokenStream {
+        match &node.shape {
+            Shape::Count(of) => {
+                let frag = format_ident!("__count_{}", args::ident(of));
+                quote!(#target.push_arg(&(#frag.arg_count() as ::core::primitive::i64));)
+            }
+            _ if counted.contains(&node.name.as_str()) => {
+                let frag = format_ident!("__count_{}", node.ident);
+                quote!(#target.append(#frag);)
+            }
+            _ => encode(node, &target, false),
+        }
+    };
+
+    if !command.has_builder() {
+        let writes = command.args.iter().map(|a| write_arg(a, quote!(cmd)));
+        return quote! {
+            #docs
+            #deprecated
+            fn #name #generics (mut self, #(#names: #tys),*) -> Self::Out<#reply> #exclusive {
+                #(#pre)*
+                let mut cmd = ::sider::Dispatch::new_cmd(&mut self, &#info);
+                #(#writes)*
+                ::sider::Dispatch::dispatch(self, cmd)
+            }
+        };
+    }
+    let builder = format_ident!("{}", command.camel);
+    let first = first_deferred(command);
+    let head = command.args.iter().take(first).map(|a| write_arg(a, quote!(cmd)));
+    let fields = command.args.iter().enumerate().skip(first).map(|(i, a)| {
+        let f = field(i);
+        if a.optional && matches!(a.shape, Shape::Flag) {
+            quote!(#f: false)
+        } else {
+            quote!(#f: ::sider::Cmd::fragment())
+        }
+    });
+    let tail = command
+        .args
+        .iter()
+        .enumerate()
+        .skip(first)
+        .filter(|(_, a)| !a.optional)
+        .map(|(i, a)| {
+            let f = field(i);
+            write_arg(a, quote!(built.#f))
+        });
+    quote! {
+        #docs
+        #deprecated
+        fn #name #generics (mut self, #(#names: #tys),*) -> #builder<Self, #reply> #exclusive {
+            #(#pre)*
+            let mut cmd = ::sider::Dispatch::new_cmd(&mut self, &#info);
+            #(#head)*
+            #[allow(unused_mut)]
+            let mut built = #builder {
+                sink: self,
+                cmd,
+                #(#fields,)*
+                reply: ::core::marker::PhantomData,
+            };
+            #(#tail)*
+            built
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! The checked model of the spec that code generation works from.
+
+use proc_macro2::{Ident, TokenStream};
+
+pub struct Model {
+    pub commands: Vec<Command>,
+    pub files: Vec<std::path::PathBuf>,
+}
+
+pub struct Command {
+    /// As sent, e.g. `CONFIG GET`.
+    pub name: String,
+    pub method: Ident,
+    /// CamelCase, for builder and enum type names.
+    pub camel: String,
+    pub doc: String,
+    pub since: String,
+    pub group: String,
+    pub complexity: Option<String>,
+    pub deprecated: Option<String>,
+    pub flags: Flags,
+    /// Index of the top-level argument that holds a blocking command's timeout.
+    pub timeout: Option<String>,
+    pub reply: Reply,
+    pub args: Vec<Node>,
+}
+
+#[derive(Default, Clone, Copy)]
+pub struct Flags {
+    pub readonly: bool,
+    pub write: bool,
+    pub blocking: bool,
+    pub cacheable: bool,
+    pub admin: bool,
+    pub pubsub: bool,
+    pub noscript: bool,
+    pub fast: bool,
+    pub no_cluster: bool,
+    pub exclusive: bool,
+}
+
+impl Command {
+    /// Whether the command has options, and so returns a builder.
+    pub fn has_builder(&self) -> bool {
+        self.args.iter().any(|a| a.optional)
+    }
+}
+
+#[derive(Clone)]
+pub struct Node {
+    pub name: String,
+    pub ident: Ident,
+    pub camel: String,
+    pub token: Option<String>,
+    pub optional: bool,
+    pub multiple: bool,
+    pub multiple_token: bool,
+    pub shape: Shape,
+    pub reply: Option<Reply>,
+    pub doc: Option<String>,
+}
+
+#[derive(Clone)]
+pub enum Shape {
+    /// A token alone (`NX`).
+    Flag,
+    Value(Kind),
+    Block(Vec<Node>),
+    OneOf(Vec<Node>),
+    /// The number of values given for the named sibling.
+    Count(String),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Key,
+    Bytes,
+    Integer,
+    Double,
+    Seconds,
+    Millis,
+    FSeconds,
+    UnixTime,
+    UnixTimeMs,
+}
+
+#[derive(Clone)]
+pub struct Reply {
+    /// The Rust type, with every name spelled in full.
+    pub ty: TokenStream,
+    /// The caller-picked type parameters, in order of first appearance.
+    pub generics: Vec<Ident>,
+    /// Those used as map keys or set elements, which must be `Eq + Hash`.
+    pub hashed: Vec<Ident>,
+}
+
+impl Reply {
+    /// `V: FromReply` (plus `Eq + Hash` where needed) for each listed parameter.
+    pub fn bounds<'a>(&'a self, only: impl IntoIterator<Item = &'a Ident>) -> Vec<proc_macro2::TokenStream> {
+        only.into_iter()
+            .map(|g| {
+                if self.hashed.contains(g) {
+                    quote::quote!(#g: ::sider::FromReply + ::core::cmp::Eq + ::core::hash::Hash)
+                } else {
+                    quote::quote!(#g: ::sider::FromReply)
+                }
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,135 @@
+//! [`CommandInfo`]: what the spec says of a command, readable at run time.
+
+/// Facts about one command from the spec: its name, group, version and the flags the client
+/// uses to route and retry it. The generated [`COMMANDS`](crate::commands::COMMANDS) table lists
+/// every command.
+///
+/// ```
+/// let set = sider::commands::COMMANDS.iter().find(|c| c.name() == "SET").unwrap();
+/// assert_eq!(set.group(), "string");
+/// assert!(set.is_write() && !set.is_blocking());
+/// ```
+#[derive(Debug, PartialEq, Eq)]
+pub struct CommandInfo {
+    name: &'static str,
+    method: &'static str,
+    group: &'static str,
+    since: &'static str,
+    flags: u16,
+    timeout_arg: Option<&'static str>,
+    first_key: usize,
+}
+
+const READONLY: u16 = 1;
+const WRITE: u16 = 1 << 1;
+const BLOCKING: u16 = 1 << 2;
+const CACHEABLE: u16 = 1 << 3;
+const ADMIN: u16 = 1 << 4;
+const PUBSUB: u16 = 1 << 5;
+const NOSCRIPT: u16 = 1 << 6;
+const FAST: u16 = 1 << 7;
+const NO_CLUSTER: u16 = 1 << 8;
+const EXCLUSIVE: u16 = 1 << 9;
+
+impl CommandInfo {
+    #[doc(hidden)]
+    pub const fn __new(
+        name: &'static str,
+        method: &'static str,
+        group: &'static str,
+        since: &'static str,
+        flags: u16,
+        timeout_arg: Option<&'static str>,
+        first_key: usize,
+    ) -> CommandInfo {
+        CommandInfo {
+            name,
+            method,
+            group,
+            since,
+            flags,
+            timeout_arg,
+            first_key,
+        }
+    }
+
+    /// The command as sent, e.g. `"CONFIG GET"`.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The generated method's name, e.g. `"config_get"`.
+    pub fn method(&self) -> &'static str {
+        self.method
+    }
+
+    /// The command group, e.g. `"string"`.
+    pub fn group(&self) -> &'static str {
+        self.group
+    }
+
+    /// The Redis version that introduced the command.
+    pub fn since(&self) -> &'static str {
+        self.since
+    }
+
+    /// Never writes: safe to retry, may be served by a replica.
+    pub fn is_readonly(&self) -> bool {
+        self.flags & READONLY != 0
+    }
+
+    /// May modify data.
+    pub fn is_write(&self) -> bool {
+        self.flags & WRITE != 0
+    }
+
+    /// May wait for data; see [`timeout_arg`](Self::timeout_arg).
+    pub fn is_blocking(&self) -> bool {
+        self.flags & BLOCKING != 0
+    }
+
+    /// A read whose reply client-side caching may keep.
+    pub fn is_cacheable(&self) -> bool {
+        self.flags & CACHEABLE != 0
+    }
+
+    /// An administrative command.
+    pub fn is_admin(&self) -> bool {
+        self.flags & ADMIN != 0
+    }
+
+    /// A pub/sub command.
+    pub fn is_pubsub(&self) -> bool {
+        self.flags & PUBSUB != 0
+    }
+
+    /// Not allowed inside scripts.
+    pub fn is_noscript(&self) -> bool {
+        self.flags & NOSCRIPT != 0
+    }
+
+    /// Constant or logarithmic time.
+    pub fn is_fast(&self) -> bool {
+        self.flags & FAST != 0
+    }
+
+    /// Meaningless or refused in Redis Cluster.
+    pub fn is_no_cluster(&self) -> bool {
+        self.flags & NO_CLUSTER != 0
+    }
+
+    /// Changes the state of its connection: only for connections held alone.
+    pub fn is_exclusive(&self) -> bool {
+        self.flags & EXCLUSIVE != 0
+    }
+
+    /// For a blocking command, the name of the argument that holds its timeout.
+    pub fn timeout_arg(&self) -> Option<&'static str> {
+        self.timeout_arg
+    }
+
+    /// The argument index (the name's words counted) of the first key when it is fixed, else 0.
+    pub fn first_key(&self) -> usize {
+        self.first_key
+    }
+}
