@@ -64,7 +64,9 @@ impl Parse for Input {
 #[proc_macro]
 pub fn commands(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as Input);
-    expand(input).unwrap_or_else(|e| e.to_compile_error()).into()
+    expand(input)
+        .unwrap_or_else(|e| e.to_compile_error())
+        .into()
 }
 
 fn expand(input: Input) -> syn::Result<proc_macro2::TokenStream> {
@@ -74,8 +76,8 @@ fn expand(input: Input) -> syn::Result<proc_macro2::TokenStream> {
     let mut sources = Vec::new();
     for lit in &input.spec {
         for (path, display) in resolve(&root, lit)? {
-            let source = spec::Source::load(&path, display)
-                .map_err(|e| syn::Error::new(lit.span(), e))?;
+            let source =
+                spec::Source::load(&path, display).map_err(|e| syn::Error::new(lit.span(), e))?;
             let parsed = toml::from_str::<spec::File>(&source.text);
             sources.push((source, parsed));
         }
@@ -105,7 +107,10 @@ fn resolve(root: &Path, lit: &LitStr) -> syn::Result<Vec<(PathBuf, String)>> {
     }
     let path = root.join(&rel);
     let path = path.canonicalize().map_err(|e| {
-        syn::Error::new(lit.span(), format!("cannot find spec `{}`: {e}", path.display()))
+        syn::Error::new(
+            lit.span(),
+            format!("cannot find spec `{}`: {e}", path.display()),
+        )
     })?;
     if path.is_file() {
         return Ok(vec![(path, rel)]);
@@ -118,13 +123,19 @@ fn resolve(root: &Path, lit: &LitStr) -> syn::Result<Vec<(PathBuf, String)>> {
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .map(|p| {
-            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             (p, format!("{}/{name}", rel.trim_end_matches('/')))
         })
         .collect();
     files.sort();
     if files.is_empty() {
-        return Err(syn::Error::new(lit.span(), format!("no .toml files in `{}`", path.display())));
+        return Err(syn::Error::new(
+            lit.span(),
+            format!("no .toml files in `{}`", path.display()),
+        ));
     }
     Ok(files)
 }

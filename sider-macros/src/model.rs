@@ -96,7 +96,10 @@ pub struct Reply {
 
 impl Reply {
     /// `V: FromReply` (plus `Eq + Hash` where needed) for each listed parameter.
-    pub fn bounds<'a>(&'a self, only: impl IntoIterator<Item = &'a Ident>) -> Vec<proc_macro2::TokenStream> {
+    pub fn bounds<'a>(
+        &'a self,
+        only: impl IntoIterator<Item = &'a Ident>,
+    ) -> Vec<proc_macro2::TokenStream> {
         only.into_iter()
             .map(|g| {
                 if self.hashed.contains(g) {

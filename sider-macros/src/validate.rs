@@ -12,13 +12,23 @@ use toml::Spanned;
 const KEYWORDS: &[&str] = &[
     "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
     "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
-    "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type", "unsafe",
-    "use", "where", "while", "abstract", "become", "box", "do", "final", "gen", "macro", "override",
-    "priv", "try", "typeof", "unsized", "virtual", "yield",
+    "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "gen", "macro",
+    "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
 ];
 
 /// Names the generated builders and traits already use.
-const RESERVED: &[&str] = &["dispatch", "finish", "new_cmd", "execute", "into_future", "queue"];
+const RESERVED: &[&str] = &[
+    "dispatch",
+    "finish",
+    "new_cmd",
+    "cmd",
+    "send",
+    "execute",
+    "execute_each",
+    "execute_ignore_results",
+    "into_future",
+];
 
 pub struct Errors(pub Vec<String>);
 
@@ -31,7 +41,8 @@ struct Ctxt<'a> {
 impl Ctxt<'_> {
     fn error<T>(&mut self, at: &Spanned<T>, msg: impl std::fmt::Display) {
         let position = self.source.position(&at.span());
-        self.errors.push(format!("{position}: {}: {msg}", self.command));
+        self.errors
+            .push(format!("{position}: {}: {msg}", self.command));
     }
 }
 
@@ -119,15 +130,24 @@ fn is_ident(name: &str) -> bool {
 fn check_name(cx: &mut Ctxt<'_>, name: &Spanned<String>, what: &str) -> Option<Ident> {
     let text = name.get_ref();
     if !is_ident(text) {
-        cx.error(name, format_args!("{what} `{text}` is not a snake_case identifier"));
+        cx.error(
+            name,
+            format_args!("{what} `{text}` is not a snake_case identifier"),
+        );
         return None;
     }
     if KEYWORDS.contains(&text.as_str()) {
-        cx.error(name, format_args!("{what} `{text}` is a Rust keyword; pick another name"));
+        cx.error(
+            name,
+            format_args!("{what} `{text}` is a Rust keyword; pick another name"),
+        );
         return None;
     }
     if RESERVED.contains(&text.as_str()) {
-        cx.error(name, format_args!("{what} `{text}` is reserved by the generated code"));
+        cx.error(
+            name,
+            format_args!("{what} `{text}` is reserved by the generated code"),
+        );
         return None;
     }
     Some(Ident::new(text, Span::call_site()))
@@ -152,13 +172,19 @@ fn check_command(cx: &mut Ctxt<'_>, file_group: &str, entry: &spec::Command) -> 
     let errors_before = cx.errors.len();
     let mut ok = true;
     if name.is_empty() || name.chars().any(|c| c.is_ascii_lowercase()) {
-        cx.error(&entry.name, "command names are upper case, e.g. `CONFIG GET`");
+        cx.error(
+            &entry.name,
+            "command names are upper case, e.g. `CONFIG GET`",
+        );
         ok = false;
     }
     let method = match &entry.method {
         Some(m) => check_name(cx, m, "method"),
         None => {
-            let derived = Spanned::new(entry.name.span(), name.to_ascii_lowercase().replace([' ', '-', '.', '|'], "_"));
+            let derived = Spanned::new(
+                entry.name.span(),
+                name.to_ascii_lowercase().replace([' ', '-', '.', '|'], "_"),
+            );
             check_name(cx, &derived, "method (set `method` to choose one)")
         }
     };
@@ -188,7 +214,10 @@ fn check_command(cx: &mut Ctxt<'_>, file_group: &str, entry: &spec::Command) -> 
         }
     }
     if flags.readonly && flags.write {
-        cx.error(&entry.name, "a command cannot be both `readonly` and `write`");
+        cx.error(
+            &entry.name,
+            "a command cannot be both `readonly` and `write`",
+        );
     }
     let reply = parse_reply(cx, &entry.reply);
     let mut args = Vec::new();
@@ -201,13 +230,19 @@ fn check_command(cx: &mut Ctxt<'_>, file_group: &str, entry: &spec::Command) -> 
     check_siblings(cx, &entry.arg, &args);
     if let Some(timeout) = &entry.timeout {
         if !args.iter().any(|a| &a.name == timeout.get_ref()) {
-            cx.error(timeout, format_args!("`timeout` names no argument `{}`", timeout.get_ref()));
+            cx.error(
+                timeout,
+                format_args!("`timeout` names no argument `{}`", timeout.get_ref()),
+            );
         }
         if !flags.blocking {
             cx.error(timeout, "`timeout` is only for commands flagged `blocking`");
         }
     } else if flags.blocking {
-        cx.error(&entry.name, "a `blocking` command must name its timeout argument in `timeout`");
+        cx.error(
+            &entry.name,
+            "a `blocking` command must name its timeout argument in `timeout`",
+        );
     }
     // Builder option names must be unique within a command.
     let mut options: HashMap<&str, ()> = HashMap::new();
@@ -221,7 +256,10 @@ fn check_command(cx: &mut Ctxt<'_>, file_group: &str, entry: &spec::Command) -> 
         }
         for n in names {
             if options.insert(n.get_ref(), ()).is_some() {
-                cx.error(n, format_args!("option `{}` is defined twice in this command", n.get_ref()));
+                cx.error(
+                    n,
+                    format_args!("option `{}` is defined twice in this command", n.get_ref()),
+                );
             }
         }
     }
@@ -259,14 +297,20 @@ fn check_siblings(cx: &mut Ctxt<'_>, spec_args: &[spec::Arg], nodes: &[Node]) {
                     &spec_arg.name,
                     format_args!("`of = \"{of}\"` must name a required `multiple` argument"),
                 ),
-                None => cx.error(&spec_arg.name, format_args!("`of` names no argument `{of}`")),
+                None => cx.error(
+                    &spec_arg.name,
+                    format_args!("`of` names no argument `{of}`"),
+                ),
             }
         }
     }
     let mut names = HashMap::new();
     for spec_arg in spec_args {
         if names.insert(spec_arg.name.get_ref().clone(), ()).is_some() {
-            cx.error(&spec_arg.name, format_args!("argument `{}` appears twice", spec_arg.name.get_ref()));
+            cx.error(
+                &spec_arg.name,
+                format_args!("argument `{}` appears twice", spec_arg.name.get_ref()),
+            );
         }
     }
 }
@@ -279,7 +323,10 @@ fn check_arg(cx: &mut Ctxt<'_>, arg: &spec::Arg, top: bool, alternative: bool) -
         .filter(|&&b| b)
         .count();
     if given > 1 {
-        cx.error(&arg.name, "an argument has only one of `kind`, `oneof` and `block`");
+        cx.error(
+            &arg.name,
+            "an argument has only one of `kind`, `oneof` and `block`",
+        );
         return None;
     }
     if arg.reply.is_some() && !(top && arg.optional) && !alternative {
@@ -294,7 +341,10 @@ fn check_arg(cx: &mut Ctxt<'_>, arg: &spec::Arg, top: bool, alternative: bool) -
     }
     if let Some(token) = &arg.token {
         if token.contains(char::is_whitespace) {
-            cx.error(&arg.name, format_args!("token `{token}` must be one word (or empty)"));
+            cx.error(
+                &arg.name,
+                format_args!("token `{token}` must be one word (or empty)"),
+            );
         }
     }
     let shape = if let Some(kind) = &arg.kind {
@@ -337,7 +387,10 @@ fn check_arg(cx: &mut Ctxt<'_>, arg: &spec::Arg, top: bool, alternative: bool) -
         let mut seen = HashMap::new();
         for alt in alts {
             if seen.insert(alt.name.get_ref().clone(), ()).is_some() {
-                cx.error(&alt.name, format_args!("alternative `{}` appears twice", alt.name.get_ref()));
+                cx.error(
+                    &alt.name,
+                    format_args!("alternative `{}` appears twice", alt.name.get_ref()),
+                );
             }
         }
         Shape::OneOf(nodes)
@@ -356,7 +409,10 @@ fn check_arg(cx: &mut Ctxt<'_>, arg: &spec::Arg, top: bool, alternative: bool) -
         }
         Shape::Flag
     } else {
-        cx.error(&arg.name, "an argument needs a `kind`, a `token`, a `oneof` or a `block`");
+        cx.error(
+            &arg.name,
+            "an argument needs a `kind`, a `token`, a `oneof` or a `block`",
+        );
         return None;
     };
     if arg.of.is_some() && !matches!(shape, Shape::Count(_)) {
@@ -385,7 +441,10 @@ fn parse_reply(cx: &mut Ctxt<'_>, reply: &Spanned<String>) -> Option<Reply> {
     let ty: syn::Type = match syn::parse_str(reply.get_ref()) {
         Ok(ty) => ty,
         Err(e) => {
-            cx.error(reply, format_args!("reply `{}` is not a type: {e}", reply.get_ref()));
+            cx.error(
+                reply,
+                format_args!("reply `{}` is not a type: {e}", reply.get_ref()),
+            );
             return None;
         }
     };
@@ -433,7 +492,9 @@ fn map_type(
                             let key = (name == "Map" && i == 0) || name == "Set";
                             map_type(t, generics, hashed, key)
                         }
-                        _ => Err(format!("unexpected generic argument in reply type `{name}`")),
+                        _ => Err(format!(
+                            "unexpected generic argument in reply type `{name}`"
+                        )),
                     })
                     .collect::<Result<_, _>>()?,
                 syn::PathArguments::Parenthesized(_) => {
@@ -444,7 +505,9 @@ fn map_type(
                 if args.len() == n {
                     Ok(())
                 } else {
-                    Err(format!("`{name}` takes {n} type argument(s) in a reply type"))
+                    Err(format!(
+                        "`{name}` takes {n} type argument(s) in a reply type"
+                    ))
                 }
             };
             Ok(match name.as_str() {

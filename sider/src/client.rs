@@ -4,13 +4,16 @@
 
 use crate::cmd::Cmd;
 use crate::conn::{self, Config, Handle, Protocol, Request, Waiter};
+use crate::connection::Connection;
 use crate::dispatch::Dispatch;
 use crate::error::Error;
+use crate::pipeline::{Batch, Pipeline, Transaction};
 use crate::reply::FromReply;
 use crate::resp::Frame;
 use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use tokio::sync::oneshot;
 
@@ -35,6 +38,7 @@ use tokio::sync::oneshot;
 pub struct Client {
     handle: Handle,
     protocol: Protocol,
+    config: Arc<Config>,
 }
 
 impl Client {
@@ -57,8 +61,12 @@ impl Client {
     pub async fn connect_with(config: Config) -> Result<Client, Error> {
         let established = conn::connect(&config).await?;
         let protocol = established.protocol;
-        let handle = conn::spawn(config, established);
-        Ok(Client { handle, protocol })
+        let handle = conn::spawn(config.clone(), established);
+        Ok(Client {
+            handle,
+            protocol,
+            config: Arc::new(config),
+        })
     }
 
     /// The protocol the server agreed to on connect.
@@ -80,15 +88,39 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn send<T: FromReply>(&self, cmd: Cmd) -> Call<'_, T> {
-        Call {
-            client: self,
-            cmd,
-            reply: PhantomData,
-        }
+        Call::new(&self.handle, cmd)
     }
 
-    pub(crate) fn handle(&self) -> &Handle {
-        &self.handle
+    /// Opens a connection of its own, with this client's configuration, for commands that
+    /// change a connection's state: `WATCH`, `SELECT`, blocking reads. See [`Connection`].
+    ///
+    /// # Errors
+    ///
+    /// As for [`Client::connect`].
+    pub async fn dedicated(&self) -> Result<Connection, Error> {
+        Connection::open((*self.config).clone()).await
+    }
+
+    /// The configuration this client connected with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Starts a typed pipeline; see [`Pipeline`].
+    pub fn pipeline(&self) -> Pipeline<'_> {
+        Pipeline::new(&self.handle)
+    }
+
+    /// Starts a pipeline of any length whose commands share one reply type; see [`Batch`].
+    pub fn batch<T: FromReply>(&self) -> Batch<'_, T> {
+        Batch::new(&self.handle)
+    }
+
+    /// Starts a MULTI/EXEC transaction; see [`Transaction`].
+    ///
+    /// Its commands go out in one write, so other tasks' commands never land inside it.
+    pub fn transaction(&self) -> Transaction<'_> {
+        Transaction::new(&self.handle)
     }
 }
 
@@ -106,12 +138,20 @@ impl<'a> Dispatch for &'a Client {
 #[must_use = "a command is sent only when awaited"]
 #[derive(Debug)]
 pub struct Call<'a, T> {
-    client: &'a Client,
+    handle: &'a Handle,
     cmd: Cmd,
     reply: PhantomData<fn() -> T>,
 }
 
-impl<T> Call<'_, T> {
+impl<'a, T> Call<'a, T> {
+    pub(crate) fn new(handle: &'a Handle, cmd: Cmd) -> Self {
+        Call {
+            handle,
+            cmd,
+            reply: PhantomData,
+        }
+    }
+
     /// The command as built so far.
     pub fn cmd(&self) -> &Cmd {
         &self.cmd
@@ -125,7 +165,7 @@ impl<T: FromReply> IntoFuture for Call<'_, T> {
     fn into_future(self) -> CallFuture<T> {
         let (tx, rx) = oneshot::channel();
         let name = self.cmd.name();
-        self.client.handle.send(Request {
+        self.handle.send(Request {
             payload: conn::Payload::Cmd(self.cmd),
             waiter: Waiter::One(tx),
         });

@@ -47,9 +47,28 @@ impl Cmd {
 
     /// Starts a command the spec describes.
     pub fn from_info(info: &'static CommandInfo) -> Cmd {
-        let mut cmd = Cmd::new(info.name());
-        cmd.info = Some(info);
+        Cmd::from_info_in(info, BytesMut::with_capacity(64))
+    }
+
+    /// Starts a command the spec describes in a recycled buffer (cleared first).
+    pub(crate) fn from_info_in(info: &'static CommandInfo, mut body: BytesMut) -> Cmd {
+        body.clear();
+        let mut cmd = Cmd {
+            body,
+            argc: 0,
+            name: info.name(),
+            info: Some(info),
+            first_key: 0,
+        };
+        for word in info.name().split(' ') {
+            cmd.push_arg(word);
+        }
         cmd
+    }
+
+    /// Gives the buffer back for reuse.
+    pub(crate) fn into_buffer(self) -> BytesMut {
+        self.body
     }
 
     /// An empty run of arguments, to be [`append`](Cmd::append)ed to a command later.

@@ -16,6 +16,12 @@ pub trait Dispatch: Sized {
     /// Queues or sends `cmd`, whose reply decodes into `T`.
     fn dispatch<T: FromReply>(self, cmd: Cmd) -> Self::Out<T>;
 
+    /// Sends or queues a command built by hand, whose reply decodes into `T`: the escape hatch
+    /// for commands the spec does not know, usable anywhere in a pipeline chain.
+    fn cmd<T: FromReply>(self, cmd: Cmd) -> Self::Out<T> {
+        self.dispatch(cmd)
+    }
+
     /// Starts a command from the spec; a pipeline reuses its buffers here.
     #[doc(hidden)]
     fn new_cmd(&mut self, info: &'static CommandInfo) -> Cmd {

@@ -29,6 +29,8 @@ pub enum ErrorKind {
     Config,
     /// The server refused the credentials or the protocol handshake.
     Auth,
+    /// A transaction did not run because a `WATCH`ed key changed; retrying may succeed.
+    Aborted,
 }
 
 /// An error reply from the server: its code (the first word, such as `WRONGTYPE`, `NOSCRIPT`,
@@ -172,6 +174,10 @@ impl Error {
         Error::new(ErrorKind::Timeout, context, None)
     }
 
+    pub(crate) fn aborted(context: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Aborted, context, None)
+    }
+
     pub(crate) fn auth(context: impl Into<String>, server: ServerError) -> Error {
         let mut e = Error::new(ErrorKind::Auth, context, None);
         e.0.server = Some(server);
@@ -252,6 +258,7 @@ impl fmt::Display for Error {
             ErrorKind::Timeout => "timed out",
             ErrorKind::Config => "invalid configuration",
             ErrorKind::Auth => "authentication failed",
+            ErrorKind::Aborted => "aborted",
         };
         if self.0.context.is_empty() {
             f.write_str(what)?;

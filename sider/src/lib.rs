@@ -24,9 +24,11 @@ mod client;
 mod cmd;
 pub mod commands;
 mod conn;
+mod connection;
 mod dispatch;
 mod error;
 mod info;
+mod pipeline;
 mod reply;
 pub mod resp;
 
@@ -38,13 +40,17 @@ pub use client::{Call, CallFuture, Client};
 pub use cmd::Cmd;
 pub use commands::Commands;
 pub use conn::{Addr, Config, Protocol};
+pub use connection::Connection;
 pub use dispatch::Dispatch;
 pub use error::{Error, ErrorKind, ReplyError, ServerError};
 pub use info::CommandInfo;
+pub use pipeline::{
+    Batch, Detached, Execute, Ignored, IntoTyped, Pipeline, ReplyList, Transaction, Typed,
+};
 pub use reply::FromReply;
 pub use resp::Frame as Value;
 
 /// The traits that put typed commands in scope: `use sider::prelude::*;`.
 pub mod prelude {
-    pub use crate::{Commands, Dispatch, FromReply, ToArg, ToArgs};
+    pub use crate::{Commands, Dispatch, Execute, FromReply, ToArg, ToArgs};
 }

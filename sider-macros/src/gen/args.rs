@@ -46,7 +46,10 @@ pub fn params(node: &Node, prefix: &str, place: Place, in_block: bool) -> Vec<Pa
         } else {
             ty
         };
-        vec![Param { ident: ident.clone(), ty }]
+        vec![Param {
+            ident: ident.clone(),
+            ty,
+        }]
     };
     match &node.shape {
         Shape::Count(_) => Vec::new(),

@@ -65,7 +65,8 @@ pub fn builder(command: &Command) -> TokenStream {
                     pub fn #sig -> Self { #body self }
                 }),
                 Some(reply) => {
-                    let (method, in_base) = reply_changing(command, &name, reply, sig, body, doc, &moves);
+                    let (method, in_base) =
+                        reply_changing(command, &name, reply, sig, body, doc, &moves);
                     if in_base {
                         by_base.push(method);
                     } else {
@@ -241,7 +242,11 @@ fn reply_changing(
 ) -> (TokenStream, bool) {
     let base = &command.reply.generics;
     let in_base = reply.generics.iter().any(|g| base.contains(g));
-    let own: Vec<&Ident> = reply.generics.iter().filter(|g| !(in_base && base.contains(g))).collect();
+    let own: Vec<&Ident> = reply
+        .generics
+        .iter()
+        .filter(|g| !(in_base && base.contains(g)))
+        .collect();
     let ty = &reply.ty;
     // Insert the option's own type parameters after the method name.
     let mut tokens = sig.into_iter();
@@ -253,7 +258,10 @@ fn reply_changing(
         let bounds = reply.bounds(own.iter().copied());
         quote!(<#(#bounds),*>)
     };
-    let doc = format!("{doc} Changes the reply to `{}`.", ty.to_string().replace(":: ", "::").replace(" ::", "::"));
+    let doc = format!(
+        "{doc} Changes the reply to `{}`.",
+        ty.to_string().replace(":: ", "::").replace(" ::", "::")
+    );
     let method = quote! {
         #[doc = #doc]
         pub fn #method_name #generics #rest -> #name<S, #ty> {

@@ -62,7 +62,9 @@ fn one_enum(node: &Node, prefix: &str, alts: &[Node], command: &Command) -> Toke
         let v = format_ident!("{}", alt.camel);
         // An alternative that is a plain value or a block is a tuple variant of its parameters.
         let ps = match &alt.shape {
-            Shape::Block(_) | Shape::Value(_) | Shape::OneOf(_) => params(alt, &sub, Place::Enum, false),
+            Shape::Block(_) | Shape::Value(_) | Shape::OneOf(_) => {
+                params(alt, &sub, Place::Enum, false)
+            }
             _ => Vec::new(),
         };
         let alt_doc = match &alt.token {

@@ -27,10 +27,12 @@ pub fn generate(model: &Model, options: &Options) -> TokenStream {
         .map(builder::builder);
     let enums = model.commands.iter().map(enums::enums);
     let infos = model.commands.iter().map(info);
-    let info_refs = model.commands.iter().map(|c| info_ident(c));
+    let info_refs = model.commands.iter().map(info_ident);
     let tracked = model.files.iter().map(|p| {
         let path = p.display().to_string();
-        quote!(const _: &[u8] = ::core::include_bytes!(#path);)
+        quote!(
+            const _: &[u8] = ::core::include_bytes!(#path);
+        )
     });
     let trait_doc = format!(
         "Typed Redis commands, generated from the spec ({} commands). Implemented for every \
@@ -69,8 +71,16 @@ fn info(command: &Command) -> TokenStream {
     let method = command.method.to_string();
     let f = command.flags;
     let bits: u16 = [
-        f.readonly, f.write, f.blocking, f.cacheable, f.admin, f.pubsub, f.noscript, f.fast,
-        f.no_cluster, f.exclusive,
+        f.readonly,
+        f.write,
+        f.blocking,
+        f.cacheable,
+        f.admin,
+        f.pubsub,
+        f.noscript,
+        f.fast,
+        f.no_cluster,
+        f.exclusive,
     ]
     .iter()
     .enumerate()
@@ -93,7 +103,9 @@ fn info(command: &Command) -> TokenStream {
 fn key_position(command: &Command) -> usize {
     let mut index = command.name.split(' ').count();
     for arg in &command.args {
-        if arg.optional || arg.multiple && !matches!(arg.shape, Shape::Value(crate::model::Kind::Key)) {
+        if arg.optional
+            || arg.multiple && !matches!(arg.shape, Shape::Value(crate::model::Kind::Key))
+        {
             return 0;
         }
         if arg.token.is_some() {
@@ -228,7 +240,11 @@ fn method(command: &Command) -> TokenStream {
     }
     let builder = format_ident!("{}", command.camel);
     let first = first_deferred(command);
-    let head = command.args.iter().take(first).map(|a| write_arg(a, quote!(cmd)));
+    let head = command
+        .args
+        .iter()
+        .take(first)
+        .map(|a| write_arg(a, quote!(cmd)));
     let fields = command.args.iter().enumerate().skip(first).map(|(i, a)| {
         let f = field(i);
         if a.optional && matches!(a.shape, Shape::Flag) {

@@ -1,0 +1,171 @@
+//! [`Batch`]: a pipeline built in a loop, whose commands share one reply type.
+
+use super::{send_discard, send_many, slot, Execute, Ignored, Queue};
+use crate::cmd::Cmd;
+use crate::conn::Handle;
+use crate::dispatch::Dispatch;
+use crate::error::Error;
+use crate::info::CommandInfo;
+use crate::reply::FromReply;
+use bytes::BytesMut;
+use std::marker::PhantomData;
+
+/// A pipeline of any length whose commands all reply with `T`; `execute()` returns `Vec<T>`.
+///
+/// Each command is built by a closure on a [`Detached`] command builder, so the compiler checks
+/// that its reply type is `T`:
+///
+/// ```no_run
+/// use sider::prelude::*;
+///
+/// # async fn run(client: sider::Client) -> Result<(), sider::Error> {
+/// let items: Vec<String> = (0..10_000).map(|n| n.to_string()).collect();
+///
+/// let mut batch = client.batch();
+/// for item in &items {
+///     batch.push(|c| c.set(item, item));
+/// }
+/// batch.execute_ignore_results().await?;
+///
+/// let mut batch = client.batch();
+/// for item in &items {
+///     batch.push(|c| c.get(item));
+/// }
+/// let values: Vec<Option<String>> = batch.execute().await?;
+/// # Ok(()) }
+/// ```
+#[must_use = "a batch does nothing until executed"]
+#[derive(Debug)]
+pub struct Batch<'c, T> {
+    handle: &'c Handle,
+    queue: Queue,
+    reply: PhantomData<fn() -> T>,
+}
+
+impl<'c, T: FromReply> Batch<'c, T> {
+    pub(crate) fn new(handle: &'c Handle) -> Self {
+        Batch {
+            handle,
+            queue: Queue::default(),
+            reply: PhantomData,
+        }
+    }
+
+    /// Queues the command the closure builds; its reply type must be `T`.
+    pub fn push<C: IntoTyped<T>>(&mut self, build: impl FnOnce(Detached) -> C) -> &mut Self {
+        let detached = Detached {
+            scratch: std::mem::take(&mut self.queue.scratch),
+        };
+        self.queue.push(build(detached).into_typed().cmd);
+        self
+    }
+
+    /// Queues a command built by hand; its reply is decoded as `T`.
+    pub fn push_cmd(&mut self, cmd: Cmd) -> &mut Self {
+        self.queue.push(cmd);
+        self
+    }
+
+    /// How many commands are queued.
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Whether nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.queue.len() == 0
+    }
+}
+
+impl<T: FromReply> Execute for Batch<'_, T> {
+    type Output = Vec<T>;
+    type Each = Vec<Result<T, Error>>;
+
+    async fn execute(self) -> Result<Vec<T>, Error> {
+        let count = self.queue.len();
+        let frames = send_many(self.handle, self.queue.buf, count).await?;
+        let names = &self.queue.names;
+        frames
+            .into_iter()
+            .enumerate()
+            .map(|(i, frame)| slot(Some(frame), i, count, names))
+            .collect()
+    }
+
+    async fn execute_each(self) -> Result<Vec<Result<T, Error>>, Error> {
+        let count = self.queue.len();
+        let frames = send_many(self.handle, self.queue.buf, count).await?;
+        let names = &self.queue.names;
+        Ok(frames
+            .into_iter()
+            .enumerate()
+            .map(|(i, frame)| slot(Some(frame), i, count, names))
+            .collect())
+    }
+
+    async fn execute_ignore_results(self) -> Result<Ignored, Error> {
+        send_discard(self.handle, self.queue.buf, &self.queue.names).await
+    }
+}
+
+/// A command builder not tied to a connection: its commands become [`Typed`] values, for
+/// [`Batch::push`].
+#[derive(Debug, Default)]
+pub struct Detached {
+    scratch: BytesMut,
+}
+
+impl Dispatch for Detached {
+    type Out<T: FromReply> = Typed<T>;
+
+    fn dispatch<T: FromReply>(self, cmd: Cmd) -> Typed<T> {
+        Typed {
+            cmd,
+            reply: PhantomData,
+        }
+    }
+
+    fn new_cmd(&mut self, info: &'static CommandInfo) -> Cmd {
+        Cmd::from_info_in(info, std::mem::take(&mut self.scratch))
+    }
+}
+
+/// A command whose reply decodes into `T`.
+#[derive(Debug)]
+pub struct Typed<T> {
+    cmd: Cmd,
+    reply: PhantomData<fn() -> T>,
+}
+
+impl<T> Typed<T> {
+    /// The command.
+    pub fn into_cmd(self) -> Cmd {
+        self.cmd
+    }
+}
+
+/// A typed command, or a builder that finishes into one.
+#[diagnostic::on_unimplemented(
+    message = "this command's reply is not the batch's reply type `{T}`",
+    label = "every command in a batch must have the same reply type"
+)]
+pub trait IntoTyped<T> {
+    /// Finishes into the typed command.
+    fn into_typed(self) -> Typed<T>;
+}
+
+impl<T> IntoTyped<T> for Typed<T> {
+    fn into_typed(self) -> Typed<T> {
+        self
+    }
+}
+
+impl<B, T> IntoTyped<T> for B
+where
+    B: crate::__private::Builder,
+    B::Done: IntoTyped<T>,
+{
+    fn into_typed(self) -> Typed<T> {
+        self.finish().into_typed()
+    }
+}

@@ -1,0 +1,282 @@
+//! Typed pipelines, loops of commands and MULTI/EXEC transactions.
+//!
+//! A [`Pipeline`] carries the reply types of its commands in its type: each queued command turns
+//! `Pipeline<L>` into `Pipeline<(L, T)>`, and [`Execute::execute`] returns them as one flat tuple.
+//! Commands are encoded into one buffer as they are queued and sent as a single write; the
+//! connection driver reads replies while it writes, so even a million commands never fill the
+//! server's output buffer.
+
+mod batch;
+mod list;
+mod transaction;
+
+pub use batch::{Batch, Detached, IntoTyped, Typed};
+pub use list::ReplyList;
+pub use transaction::Transaction;
+
+use crate::cmd::Cmd;
+use crate::conn::{Handle, Payload, Request, Waiter};
+use crate::dispatch::Dispatch;
+use crate::error::Error;
+use crate::info::CommandInfo;
+use crate::reply::FromReply;
+use crate::resp::Frame;
+use bytes::BytesMut;
+use std::future::Future;
+use std::marker::PhantomData;
+use tokio::sync::oneshot;
+
+/// Sends what was queued and decodes the replies.
+///
+/// Implemented by [`Pipeline`], [`Transaction`] and [`Batch`], and by a command builder inside
+/// them, so `client.pipeline().set("k", "v").ex(ttl).execute()` works.
+pub trait Execute: Sized {
+    /// What `execute` returns: the tuple (or `Vec`) of decoded replies.
+    type Output;
+    /// What `execute_each` returns: each command's own `Result`.
+    type Each;
+
+    /// Sends every command and decodes every reply.
+    ///
+    /// # Errors
+    ///
+    /// The first error reply or undecodable reply, naming its position and command
+    /// (`command 3 of 5 (INCR): ...`); a connection error fails the whole call.
+    fn execute(self) -> impl Future<Output = Result<Self::Output, Error>> + Send;
+
+    /// Sends every command and returns each command's own result, so one failing command does
+    /// not hide the others.
+    ///
+    /// # Errors
+    ///
+    /// Only when the connection fails.
+    fn execute_each(self) -> impl Future<Output = Result<Self::Each, Error>> + Send;
+
+    /// Sends every command and reads the replies without building them: the fastest way to
+    /// write in bulk.
+    ///
+    /// # Errors
+    ///
+    /// When any command got an error reply: how many did, and the first with its position.
+    fn execute_ignore_results(self) -> impl Future<Output = Result<Ignored, Error>> + Send;
+}
+
+/// What [`Execute::execute_ignore_results`] reports when every command succeeded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ignored {
+    /// How many replies were read.
+    pub replies: usize,
+}
+
+/// A builder inside a pipeline executes the pipeline it finishes into.
+impl<B> Execute for B
+where
+    B: crate::__private::Builder,
+    B::Done: Execute,
+{
+    type Output = <B::Done as Execute>::Output;
+    type Each = <B::Done as Execute>::Each;
+
+    fn execute(self) -> impl Future<Output = Result<Self::Output, Error>> + Send {
+        self.finish().execute()
+    }
+
+    fn execute_each(self) -> impl Future<Output = Result<Self::Each, Error>> + Send {
+        self.finish().execute_each()
+    }
+
+    fn execute_ignore_results(self) -> impl Future<Output = Result<Ignored, Error>> + Send {
+        self.finish().execute_ignore_results()
+    }
+}
+
+/// Commands encoded back to back, with their names for error messages.
+#[derive(Debug, Default)]
+pub(crate) struct Queue {
+    pub(crate) buf: BytesMut,
+    pub(crate) names: Vec<&'static str>,
+    /// The buffer of the last command, reused for the next one.
+    scratch: BytesMut,
+}
+
+impl Queue {
+    pub(crate) fn new_cmd(&mut self, info: &'static CommandInfo) -> Cmd {
+        Cmd::from_info_in(info, std::mem::take(&mut self.scratch))
+    }
+
+    pub(crate) fn push(&mut self, cmd: Cmd) {
+        cmd.encode(&mut self.buf);
+        self.names.push(cmd.name());
+        self.scratch = cmd.into_buffer();
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.names.len()
+    }
+}
+
+/// Sends encoded commands and collects `count` replies.
+pub(crate) async fn send_many(
+    handle: &Handle,
+    buf: BytesMut,
+    count: usize,
+) -> Result<Vec<Frame>, Error> {
+    let (tx, rx) = oneshot::channel();
+    handle.send(Request {
+        payload: Payload::Encoded(buf.freeze()),
+        waiter: Waiter::Many {
+            expected: count,
+            frames: Vec::with_capacity(count),
+            tx,
+        },
+    });
+    rx.await
+        .unwrap_or_else(|_| Err(Error::closed("the connection driver has stopped")))
+}
+
+/// Sends encoded commands and counts `count` replies without keeping them.
+pub(crate) async fn send_discard(
+    handle: &Handle,
+    buf: BytesMut,
+    names: &[&'static str],
+) -> Result<Ignored, Error> {
+    let (tx, rx) = oneshot::channel();
+    let count = names.len();
+    handle.send(Request {
+        payload: Payload::Encoded(buf.freeze()),
+        waiter: Waiter::Discard {
+            expected: count,
+            seen: 0,
+            summary: Default::default(),
+            tx,
+        },
+    });
+    let summary = rx
+        .await
+        .unwrap_or_else(|_| Err(Error::closed("the connection driver has stopped")))?;
+    match summary.first_error {
+        None => Ok(Ignored { replies: count }),
+        Some((index, Frame::Error(line))) => Err(Error::server(&line).context(format_args!(
+            "{} of {count} commands failed; the first was {}",
+            summary.errors,
+            position(index, count, names)
+        ))),
+        Some((index, _)) => Err(Error::protocol_msg(format!(
+            "{} of {count} commands failed; the first was {}",
+            summary.errors,
+            position(index, count, names)
+        ))),
+    }
+}
+
+/// `command 3 of 5 (INCR)`
+pub(crate) fn position(index: usize, count: usize, names: &[&'static str]) -> String {
+    let name = names.get(index).copied().unwrap_or("?");
+    format!("command {} of {count} ({name})", index + 1)
+}
+
+/// A pipeline: commands queued now, sent together by [`Execute::execute`].
+///
+/// Every typed command is available on it, and each adds its reply type to the tuple
+/// `execute()` returns:
+///
+/// ```no_run
+/// use sider::prelude::*;
+///
+/// # async fn run(client: sider::Client) -> Result<(), sider::Error> {
+/// let (a, b, c) = client
+///     .pipeline()
+///     .set("k", "v")
+///     .get::<String>("k")
+///     .incr("n")
+///     .execute()
+///     .await?;
+/// let _: ((), Option<String>, i64) = (a, b, c);
+/// # Ok(()) }
+/// ```
+///
+/// Tuples go up to 48 commands; for more, or for a loop of commands, use [`Batch`], which
+/// returns a `Vec`.
+#[must_use = "a pipeline does nothing until executed"]
+#[derive(Debug)]
+pub struct Pipeline<'c, L = ()> {
+    handle: &'c Handle,
+    queue: Queue,
+    list: PhantomData<fn() -> L>,
+}
+
+impl<'c> Pipeline<'c, ()> {
+    pub(crate) fn new(handle: &'c Handle) -> Self {
+        Pipeline {
+            handle,
+            queue: Queue::default(),
+            list: PhantomData,
+        }
+    }
+}
+
+impl<'c, L> Pipeline<'c, L> {
+    /// How many commands are queued.
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Whether nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.queue.len() == 0
+    }
+}
+
+impl<'c, L> Dispatch for Pipeline<'c, L> {
+    type Out<T: FromReply> = Pipeline<'c, (L, T)>;
+
+    fn dispatch<T: FromReply>(mut self, cmd: Cmd) -> Pipeline<'c, (L, T)> {
+        self.queue.push(cmd);
+        Pipeline {
+            handle: self.handle,
+            queue: self.queue,
+            list: PhantomData,
+        }
+    }
+
+    fn new_cmd(&mut self, info: &'static CommandInfo) -> Cmd {
+        self.queue.new_cmd(info)
+    }
+}
+
+impl<L: ReplyList> Execute for Pipeline<'_, L> {
+    type Output = L::Tuple;
+    type Each = L::Each;
+
+    async fn execute(self) -> Result<L::Tuple, Error> {
+        let count = self.queue.len();
+        let frames = send_many(self.handle, self.queue.buf, count).await?;
+        L::decode(frames, &self.queue.names)
+    }
+
+    async fn execute_each(self) -> Result<L::Each, Error> {
+        let count = self.queue.len();
+        let frames = send_many(self.handle, self.queue.buf, count).await?;
+        Ok(L::decode_each(frames, &self.queue.names))
+    }
+
+    async fn execute_ignore_results(self) -> Result<Ignored, Error> {
+        send_discard(self.handle, self.queue.buf, &self.queue.names).await
+    }
+}
+
+/// Decodes slot `index` of a batch of replies.
+pub(crate) fn slot<T: FromReply>(
+    frame: Option<Frame>,
+    index: usize,
+    count: usize,
+    names: &[&'static str],
+) -> Result<T, Error> {
+    let frame = frame.ok_or_else(|| {
+        Error::protocol_msg(format!(
+            "missing reply for {}",
+            position(index, count, names)
+        ))
+    })?;
+    crate::client::decode(frame).map_err(|e| e.context(position(index, count, names)))
+}
