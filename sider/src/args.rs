@@ -243,6 +243,12 @@ where
     }
 }
 
+impl ToArgs for () {
+    /// No arguments, e.g. a script called without keys.
+    #[inline]
+    fn write_args(&self, _: &mut Cmd) {}
+}
+
 macro_rules! tuple_args {
     ($(($($name:ident $idx:tt)+))+) => {$(
         impl<$($name: ToArgs),+> ToArgs for ($($name,)+) {
