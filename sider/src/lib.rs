@@ -48,6 +48,9 @@ pub use pipeline::{
     Batch, Detached, Execute, Ignored, IntoTyped, Pipeline, ReplyList, Transaction, Typed,
 };
 pub use reply::FromReply;
+/// Generates a trait of typed methods from spec files, for a module's commands or your own; see
+/// `commands/README.md` for the format and `examples/` for a RediSearch spec.
+pub use sider_macros::commands;
 pub use resp::Frame as Value;
 
 /// The traits that put typed commands in scope: `use sider::prelude::*;`.
