@@ -13,7 +13,7 @@ use crate::resp::Frame;
 use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
 use tokio::sync::oneshot;
 
@@ -39,6 +39,39 @@ pub struct Client {
     handle: Handle,
     protocol: Protocol,
     config: Arc<Config>,
+    blocking: Arc<BlockingConnections>,
+}
+
+/// Connections kept for blocking commands (BLPOP, XREAD BLOCK...), so that their waits never
+/// hold up the shared connection.
+#[derive(Debug)]
+struct BlockingConnections {
+    config: Config,
+    idle: Mutex<Vec<Connection>>,
+}
+
+/// Idle blocking connections kept for reuse; more are closed when they finish.
+const MAX_IDLE_BLOCKING: usize = 8;
+
+impl BlockingConnections {
+    async fn call(self: Arc<Self>, cmd: Cmd) -> Result<Frame, Error> {
+        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let mut conn = match idle {
+            Some(conn) => conn,
+            None => Connection::open(self.config.clone()).await?,
+        };
+        let result = conn.send_frame(cmd).await;
+        // A connection whose command failed at the transport level is not reused.
+        let reusable = !matches!(&result, Err(e) if e.is_connection_error());
+        if reusable {
+            if let Ok(mut idle) = self.idle.lock() {
+                if idle.len() < MAX_IDLE_BLOCKING {
+                    idle.push(conn);
+                }
+            }
+        }
+        result
+    }
 }
 
 impl Client {
@@ -62,10 +95,17 @@ impl Client {
         let established = conn::connect(&config).await?;
         let protocol = established.protocol;
         let handle = conn::spawn(config.clone(), established);
+        // Blocking commands wait as long as their own timeout says: no response timeout there.
+        let mut blocking_config = config.clone();
+        blocking_config.response_timeout = None;
         Ok(Client {
             handle,
             protocol,
             config: Arc::new(config),
+            blocking: Arc::new(BlockingConnections {
+                config: blocking_config,
+                idle: Mutex::new(Vec::new()),
+            }),
         })
     }
 
@@ -88,7 +128,11 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn send<T: FromReply>(&self, cmd: Cmd) -> Call<'_, T> {
-        Call::new(&self.handle, cmd)
+        let mut call = Call::new(&self.handle, cmd);
+        if call.cmd.info().is_some_and(|info| info.is_blocking()) {
+            call.blocking = Some(&self.blocking);
+        }
+        call
     }
 
     /// Opens a connection of its own, with this client's configuration, for commands that
@@ -140,6 +184,8 @@ impl<'a> Dispatch for &'a Client {
 pub struct Call<'a, T> {
     handle: &'a Handle,
     cmd: Cmd,
+    /// Set for blocking commands on the shared client: they run on a connection of their own.
+    blocking: Option<&'a Arc<BlockingConnections>>,
     reply: PhantomData<fn() -> T>,
 }
 
@@ -148,6 +194,7 @@ impl<'a, T> Call<'a, T> {
         Call {
             handle,
             cmd,
+            blocking: None,
             reply: PhantomData,
         }
     }
@@ -163,14 +210,20 @@ impl<T: FromReply> IntoFuture for Call<'_, T> {
     type IntoFuture = CallFuture<T>;
 
     fn into_future(self) -> CallFuture<T> {
-        let (tx, rx) = oneshot::channel();
         let name = self.cmd.name();
-        self.handle.send(Request {
-            payload: conn::Payload::Cmd(self.cmd),
-            waiter: Waiter::One(tx),
-        });
+        let state = match self.blocking {
+            Some(blocking) => State::Blocking(Box::pin(blocking.clone().call(self.cmd))),
+            None => {
+                let (tx, rx) = oneshot::channel();
+                self.handle.send(Request {
+                    payload: conn::Payload::Cmd(self.cmd),
+                    waiter: Waiter::One(tx),
+                });
+                State::Shared(rx)
+            }
+        };
         CallFuture {
-            rx,
+            state,
             name,
             reply: PhantomData,
         }
@@ -184,9 +237,28 @@ impl<T: FromReply> IntoFuture for Call<'_, T> {
 #[must_use = "futures do nothing unless polled"]
 #[derive(Debug)]
 pub struct CallFuture<T> {
-    rx: oneshot::Receiver<Result<Frame, Error>>,
+    state: State,
     name: &'static str,
     reply: PhantomData<fn() -> T>,
+}
+
+type BoxedReply = Pin<Box<dyn Future<Output = Result<Frame, Error>> + Send>>;
+
+enum State {
+    /// Waiting on the shared connection's driver.
+    Shared(oneshot::Receiver<Result<Frame, Error>>),
+    /// A blocking command on a connection of its own (the one boxed future in sider, taken
+    /// only by blocking commands, whose wait dwarfs an allocation).
+    Blocking(BoxedReply),
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            State::Shared(_) => "Shared",
+            State::Blocking(_) => "Blocking",
+        })
+    }
 }
 
 impl<T: FromReply> Future for CallFuture<T> {
@@ -194,11 +266,16 @@ impl<T: FromReply> Future for CallFuture<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let name = self.name;
-        let result = ready!(Pin::new(&mut self.rx).poll(cx));
+        let result = match &mut self.state {
+            State::Shared(rx) => match ready!(Pin::new(rx).poll(cx)) {
+                Ok(result) => result,
+                Err(_) => Err(Error::closed("the connection driver has stopped")),
+            },
+            State::Blocking(fut) => ready!(fut.as_mut().poll(cx)),
+        };
         Poll::Ready(match result {
-            Ok(Ok(frame)) => decode(frame).map_err(|e| e.context(name)),
-            Ok(Err(err)) => Err(err.context(name)),
-            Err(_) => Err(Error::closed(name)),
+            Ok(frame) => decode(frame).map_err(|e| e.context(name)),
+            Err(err) => Err(err.context(name)),
         })
     }
 }

@@ -2,12 +2,14 @@
 
 use crate::client::Call;
 use crate::cmd::Cmd;
-use crate::conn::{self, Config, Handle, Protocol};
+use crate::conn::{self, Config, Handle, Payload, Protocol, Request, Waiter};
 use crate::dispatch::Dispatch;
 use crate::error::{Error, ErrorKind};
 use crate::pipeline::{Batch, Pipeline, Transaction};
 use crate::reply::FromReply;
+use crate::resp::Frame;
 use crate::ToArgs;
+use tokio::sync::oneshot;
 
 /// A connection that one owner uses at a time (commands take `&mut self`), so commands that
 /// change the connection's state are available on it: `WATCH`, `SELECT`, `CLIENT TRACKING`...
@@ -34,6 +36,8 @@ use crate::ToArgs;
 pub struct Connection {
     handle: Handle,
     protocol: Protocol,
+    /// A connection-state command ran here (WATCH, SELECT...): not to be handed to anyone else.
+    tainted: bool,
 }
 
 impl Connection {
@@ -48,6 +52,7 @@ impl Connection {
         Ok(Connection {
             handle: conn::spawn(config, established),
             protocol,
+            tainted: false,
         })
     }
 
@@ -58,7 +63,43 @@ impl Connection {
 
     /// Sends a command built by hand and decodes its reply into `T`.
     pub fn send<T: FromReply>(&mut self, cmd: Cmd) -> Call<'_, T> {
+        self.note(&cmd);
         Call::new(&self.handle, cmd)
+    }
+
+    /// Remembers when a command changes the connection's state. Raw commands are looked up in
+    /// the spec by name.
+    fn note(&mut self, cmd: &Cmd) {
+        let info = cmd.info().or_else(|| {
+            crate::commands::COMMANDS
+                .iter()
+                .copied()
+                .find(|c| c.name().eq_ignore_ascii_case(cmd.name()))
+        });
+        if info.is_none_or(|info| info.is_exclusive()) {
+            self.tainted = true;
+        }
+    }
+
+    /// Sends one command and returns its raw reply.
+    pub(crate) async fn send_frame(&mut self, cmd: Cmd) -> Result<Frame, Error> {
+        let (tx, rx) = oneshot::channel();
+        self.handle.send(Request {
+            payload: Payload::Cmd(cmd),
+            waiter: Waiter::One(tx),
+        });
+        rx.await
+            .unwrap_or_else(|_| Err(Error::closed("the connection driver has stopped")))
+    }
+
+    /// Whether the connection is clean to hand to another user: no reply still owed to a
+    /// caller that left, and never broken since `failures` was read.
+    pub(crate) fn is_clean(&self, failures: u64) -> bool {
+        !self.tainted && self.handle.in_flight() == 0 && self.handle.failures() == failures
+    }
+
+    pub(crate) fn failures(&self) -> u64 {
+        self.handle.failures()
     }
 
     /// Starts a typed pipeline on this connection.
@@ -117,6 +158,7 @@ impl<'a> Dispatch for &'a mut Connection {
     type Out<T: FromReply> = Call<'a, T>;
 
     fn dispatch<T: FromReply>(self, cmd: Cmd) -> Call<'a, T> {
+        self.note(&cmd);
         Call::new(&self.handle, cmd)
     }
 }

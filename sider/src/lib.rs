@@ -29,6 +29,7 @@ mod dispatch;
 mod error;
 mod info;
 mod pipeline;
+mod pool;
 mod reply;
 pub mod resp;
 
@@ -47,11 +48,12 @@ pub use info::CommandInfo;
 pub use pipeline::{
     Batch, Detached, Execute, Ignored, IntoTyped, Pipeline, ReplyList, Transaction, Typed,
 };
+pub use pool::{Pool, PooledConnection};
 pub use reply::FromReply;
+pub use resp::Frame as Value;
 /// Generates a trait of typed methods from spec files, for a module's commands or your own; see
 /// `commands/README.md` for the format and `examples/` for a RediSearch spec.
 pub use sider_macros::commands;
-pub use resp::Frame as Value;
 
 /// The traits that put typed commands in scope: `use sider::prelude::*;`.
 pub mod prelude {

@@ -74,6 +74,7 @@ pub struct Config {
     pub(crate) client_name: Option<String>,
     pub(crate) connect_timeout: Duration,
     pub(crate) response_timeout: Option<Duration>,
+    pub(crate) reconnect_backoff: (Duration, Duration),
     pub(crate) limits: Limits,
 }
 
@@ -89,6 +90,7 @@ impl fmt::Debug for Config {
             .field("client_name", &self.client_name)
             .field("connect_timeout", &self.connect_timeout)
             .field("response_timeout", &self.response_timeout)
+            .field("reconnect_backoff", &self.reconnect_backoff)
             .field("limits", &self.limits)
             .finish()
     }
@@ -106,6 +108,7 @@ impl Config {
             client_name: None,
             connect_timeout: Duration::from_secs(10),
             response_timeout: None,
+            reconnect_backoff: (Duration::from_millis(50), Duration::from_secs(2)),
             limits: Limits::default(),
         }
     }
@@ -243,6 +246,14 @@ impl Config {
     /// Default: none.
     pub fn response_timeout(mut self, timeout: Duration) -> Config {
         self.response_timeout = Some(timeout);
+        self
+    }
+
+    /// Bounds the wait between reconnection attempts: after a failed attempt, commands fail at
+    /// once (with that attempt's error) until `min` has passed; each further failure doubles the
+    /// wait, up to `max`. Default: 50 ms to 2 s.
+    pub fn reconnect_backoff(mut self, min: Duration, max: Duration) -> Config {
+        self.reconnect_backoff = (min, max.max(min));
         self
     }
 

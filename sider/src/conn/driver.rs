@@ -19,6 +19,8 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::io::IoSlice;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use tokio::io::AsyncWrite;
 use tokio::sync::{mpsc, oneshot};
@@ -148,30 +150,62 @@ pub(crate) struct Request {
 #[derive(Clone, Debug)]
 pub(crate) struct Handle {
     tx: mpsc::UnboundedSender<Request>,
+    shared: Arc<Shared>,
+}
+
+/// What the driver and its handles both see.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    /// Requests sent whose waiters have not completed.
+    in_flight: AtomicUsize,
+    /// Connections lost or connection attempts failed, since the start.
+    failures: AtomicU64,
 }
 
 impl Handle {
     pub(crate) fn send(&self, request: Request) {
+        self.shared.in_flight.fetch_add(1, Ordering::Relaxed);
         if let Err(mpsc::error::SendError(request)) = self.tx.send(request) {
+            self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
             request
                 .waiter
                 .fail(Error::closed("the connection driver has stopped"));
         }
+    }
+
+    /// Requests whose replies have not all arrived (including those of callers that left).
+    pub(crate) fn in_flight(&self) -> usize {
+        self.shared.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// How many times the connection broke or failed to connect.
+    pub(crate) fn failures(&self) -> u64 {
+        self.shared.failures.load(Ordering::Relaxed)
     }
 }
 
 /// Spawns the driver for an established connection.
 pub(crate) fn spawn(config: Config, conn: Established) -> Handle {
     let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(run(config, Some(conn), rx));
-    Handle { tx }
+    let shared = Arc::new(Shared::default());
+    tokio::spawn(run(config, Some(conn), rx, shared.clone()));
+    Handle { tx, shared }
 }
 
 async fn run(
     config: Config,
     mut conn: Option<Established>,
     mut rx: mpsc::UnboundedReceiver<Request>,
+    shared: Arc<Shared>,
 ) {
+    let fail = |request: Request, err: &Error| {
+        shared.in_flight.fetch_sub(1, Ordering::Relaxed);
+        request.waiter.fail(err.clone());
+    };
+    let (min_backoff, max_backoff) = config.reconnect_backoff;
+    let mut backoff = min_backoff;
+    // After a failed attempt: when the next may start, and why the last one failed.
+    let mut last_failure: Option<(Instant, Error)> = None;
     let mut first = None;
     loop {
         let established = match conn.take() {
@@ -181,22 +215,35 @@ async fn run(
                 let Some(request) = rx.recv().await else {
                     return;
                 };
+                if let Some((retry_at, err)) = &last_failure {
+                    if Instant::now() < *retry_at {
+                        // Within the backoff: fail fast rather than hammer a server that is down.
+                        fail(request, err);
+                        continue;
+                    }
+                }
                 match connect(&config).await {
                     Ok(established) => {
+                        backoff = min_backoff;
+                        last_failure = None;
                         first = Some(request);
                         established
                     }
                     Err(err) => {
-                        request.waiter.fail(err.clone());
+                        shared.failures.fetch_add(1, Ordering::Relaxed);
+                        let err = err.context("reconnecting");
+                        fail(request, &err);
                         while let Ok(request) = rx.try_recv() {
-                            request.waiter.fail(err.clone());
+                            fail(request, &err);
                         }
+                        last_failure = Some((Instant::now() + backoff, err));
+                        backoff = (backoff * 2).min(max_backoff);
                         continue;
                     }
                 }
             }
         };
-        let mut connection = Connection::new(&config, established);
+        let mut connection = Connection::new(&config, established, shared.clone());
         if let Some(request) = first.take() {
             connection.enqueue(request);
         }
@@ -204,6 +251,7 @@ async fn run(
         if outcome.is_ok() {
             return; // every handle is gone and every reply delivered
         }
+        shared.failures.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -222,10 +270,11 @@ struct Connection {
     response_timeout: Option<std::time::Duration>,
     timer: Option<Pin<Box<Sleep>>>,
     closing: bool,
+    shared: Arc<Shared>,
 }
 
 impl Connection {
-    fn new(config: &Config, established: Established) -> Connection {
+    fn new(config: &Config, established: Established, shared: Arc<Shared>) -> Connection {
         Connection {
             stream: established.stream,
             addr: config.addr.clone(),
@@ -238,6 +287,7 @@ impl Connection {
             response_timeout: config.response_timeout,
             timer: None,
             closing: false,
+            shared,
         }
     }
 
@@ -261,6 +311,7 @@ impl Connection {
             }
         }
         if request.waiter.expects_nothing() {
+            self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
             request.waiter.complete(Frame::Null);
         } else {
             if self.waiting.is_empty() {
@@ -290,6 +341,7 @@ impl Connection {
         match self.poll_inner(cx, rx) {
             Poll::Ready(Err(err)) => {
                 for waiter in self.waiting.drain(..) {
+                    self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
                     waiter.fail(err.clone());
                 }
                 Poll::Ready(Err(err))
@@ -430,6 +482,7 @@ impl Connection {
                 Step::Single(frame) => frame,
             };
             if let Some(waiter) = self.waiting.pop_front() {
+                self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
                 waiter.complete(last);
             }
         }

@@ -1,0 +1,198 @@
+//! The shared, multiplexed client under concurrency: cancellation never shifts replies, and
+//! blocking commands never stall other tasks.
+
+use sider::prelude::*;
+use sider::{Client, Cmd, ErrorKind};
+use sider_tests::RedisServer;
+use std::future::IntoFuture;
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_calls_never_shift_replies() -> anyhow::Result<()> {
+    let server = RedisServer::start();
+    let client = Client::connect(&server.url()).await?;
+    let mut batch = client.batch();
+    for i in 0..1000 {
+        batch.push(|c| c.set(format!("key:{i}"), format!("value:{i}")));
+    }
+    batch.execute_ignore_results().await?;
+
+    let mut tasks = Vec::new();
+    for t in 0..64u64 {
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            // A small deterministic generator per task: which key, and how soon to give up.
+            let mut seed = t
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let mut next = move || {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                seed >> 33
+            };
+            let (mut completed, mut cancelled) = (0, 0);
+            for _ in 0..300 {
+                let i = next() % 1000;
+                let key = format!("key:{i}");
+                let want = format!("value:{i}");
+                match next() % 4 {
+                    // Cancelled by a timeout at a random point, often before the reply.
+                    0 => {
+                        let limit = Duration::from_micros(next() % 200);
+                        match tokio::time::timeout(limit, client.get::<String>(&key)).await {
+                            Ok(got) => {
+                                assert_eq!(got?.as_deref(), Some(want.as_str()));
+                                completed += 1;
+                            }
+                            Err(_) => cancelled += 1,
+                        }
+                    }
+                    // Cancelled by select! against a racing branch.
+                    1 => {
+                        tokio::select! {
+                            got = client.get::<String>(&key) => {
+                                assert_eq!(got?.as_deref(), Some(want.as_str()));
+                                completed += 1;
+                            }
+                            _ = tokio::task::yield_now() => cancelled += 1,
+                        }
+                    }
+                    // A pipeline, dropped or completed.
+                    2 => {
+                        let pipe = client.pipeline().get::<String>(&key).strlen(&key).execute();
+                        match tokio::time::timeout(Duration::from_micros(next() % 300), pipe).await
+                        {
+                            Ok(got) => {
+                                let (value, len) = got?;
+                                assert_eq!(value.as_deref(), Some(want.as_str()));
+                                assert_eq!(len, want.len() as i64);
+                                completed += 1;
+                            }
+                            Err(_) => cancelled += 1,
+                        }
+                    }
+                    _ => {
+                        assert_eq!(
+                            client.get::<String>(&key).await?.as_deref(),
+                            Some(want.as_str())
+                        );
+                        completed += 1;
+                    }
+                }
+            }
+            anyhow::Ok((completed, cancelled))
+        }));
+    }
+    // Tasks aborted outright while their commands are in flight.
+    let mut aborted = Vec::new();
+    for _ in 0..16 {
+        let client = client.clone();
+        aborted.push(tokio::spawn(async move {
+            loop {
+                let _ = client.get::<String>("key:1").await;
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    for task in &aborted {
+        task.abort();
+    }
+    let (mut completed, mut cancelled) = (0, 0);
+    for task in tasks {
+        let (c, x) = task.await??;
+        completed += c;
+        cancelled += x;
+    }
+    assert!(
+        completed > 1000 && cancelled > 100,
+        "completed {completed}, cancelled {cancelled}"
+    );
+    // Afterwards the connection is in sync.
+    assert_eq!(
+        client.get::<String>("key:7").await?.as_deref(),
+        Some("value:7")
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_blocking_pop_does_not_stall_other_tasks() -> anyhow::Result<()> {
+    let server = RedisServer::start();
+    let client = Client::connect(&server.url()).await?;
+    client.set("k", "v").await?;
+    let waiting = {
+        let client = client.clone();
+        tokio::spawn(async move {
+            client
+                .blpop::<String, String>(["queue"], Duration::from_secs(10))
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    // While BLPOP waits, the shared connection serves others: each of these is bounded.
+    for _ in 0..100 {
+        let got = tokio::time::timeout(Duration::from_secs(2), client.get::<String>("k")).await??;
+        assert_eq!(got.as_deref(), Some("v"));
+    }
+    assert!(!waiting.is_finished());
+    client.rpush("queue", ["item"]).await?;
+    let popped = tokio::time::timeout(Duration::from_secs(5), waiting).await???;
+    assert_eq!(popped, Some(("queue".to_owned(), "item".to_owned())));
+    // A blocking pop that times out returns None, not an error.
+    let none = client
+        .blpop::<String, String>(["empty"], Duration::from_millis(100))
+        .await?;
+    assert_eq!(none, None);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_thousand_concurrent_gets_share_the_connection() -> anyhow::Result<()> {
+    let server = RedisServer::start();
+    let client = Client::connect(&server.url()).await?;
+    client.set("shared", "x").await?;
+    let calls = (0..1000).map(|_| client.get::<String>("shared").into_future());
+    let replies = futures_join_all(calls).await;
+    assert!(replies.iter().all(|r| matches!(r, Ok(Some(v)) if v == "x")));
+    let clients: String = client.send(Cmd::new("CLIENT LIST")).await?;
+    assert_eq!(
+        clients.lines().count(),
+        1,
+        "one connection carried all of them"
+    );
+    Ok(())
+}
+
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut set = Vec::new();
+    for f in futures {
+        set.push(Box::pin(f));
+    }
+    let mut out = Vec::with_capacity(set.len());
+    for f in set {
+        out.push(f.await);
+    }
+    out
+}
+
+#[tokio::test]
+async fn response_timeout_fails_a_stalled_call_and_the_client_recovers() -> anyhow::Result<()> {
+    let server = RedisServer::builder().arg("enable-debug-command", "yes").start();
+    let config =
+        sider::Config::tcp("127.0.0.1", server.port()).response_timeout(Duration::from_millis(200));
+    let client = Client::connect_with(config).await?;
+    client.set("k", "v").await?;
+    // DEBUG SLEEP stalls the server past the response timeout.
+    let admin = Client::connect(&server.url()).await?;
+    let stall =
+        tokio::spawn(async move { admin.send::<()>(Cmd::new("DEBUG SLEEP").arg(0.5)).await });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let err = client.get::<String>("k").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    let _ = stall.await;
+    assert_eq!(client.get::<String>("k").await?.as_deref(), Some("v"));
+    Ok(())
+}
