@@ -3,11 +3,12 @@
 //! Imports from `conn`, `cmd`, `reply`, `error`; never touches a socket itself.
 
 use crate::cmd::Cmd;
-use crate::conn::{self, Config, Handle, Protocol, Request, Waiter};
+use crate::conn::{self, Cache, Config, Handle, Protocol, Request, Waiter};
 use crate::connection::Connection;
 use crate::dispatch::Dispatch;
 use crate::error::Error;
 use crate::pipeline::{Batch, Pipeline, Transaction};
+use crate::pubsub::Subscription;
 use crate::reply::FromReply;
 use crate::resp::Frame;
 use std::future::{Future, IntoFuture};
@@ -40,6 +41,7 @@ pub struct Client {
     protocol: Protocol,
     config: Arc<Config>,
     blocking: Arc<BlockingConnections>,
+    cache: Option<Arc<Cache>>,
 }
 
 /// Connections kept for blocking commands (BLPOP, XREAD BLOCK...), so that their waits never
@@ -94,10 +96,15 @@ impl Client {
     pub async fn connect_with(config: Config) -> Result<Client, Error> {
         let established = conn::connect(&config).await?;
         let protocol = established.protocol;
-        let handle = conn::spawn(config.clone(), established);
+        let cache = config
+            .tracking
+            .as_ref()
+            .map(|t| Arc::new(Cache::new(t.capacity())));
+        let handle = conn::spawn(config.clone(), established, cache.clone());
         // Blocking commands wait as long as their own timeout says: no response timeout there.
         let mut blocking_config = config.clone();
         blocking_config.response_timeout = None;
+        blocking_config.tracking = None;
         Ok(Client {
             handle,
             protocol,
@@ -106,6 +113,7 @@ impl Client {
                 config: blocking_config,
                 idle: Mutex::new(Vec::new()),
             }),
+            cache,
         })
     }
 
@@ -129,10 +137,60 @@ impl Client {
     /// ```
     pub fn send<T: FromReply>(&self, cmd: Cmd) -> Call<'_, T> {
         let mut call = Call::new(&self.handle, cmd);
-        if call.cmd.info().is_some_and(|info| info.is_blocking()) {
-            call.blocking = Some(&self.blocking);
+        if let Some(info) = call.cmd.info() {
+            if info.is_blocking() {
+                call.blocking = Some(&self.blocking);
+            } else if info.is_cacheable() {
+                call.cache = self.cache.as_ref();
+            }
         }
         call
+    }
+
+    /// Subscribes to channels; see [`Subscription`] (add patterns and shard channels to it).
+    ///
+    /// # Errors
+    ///
+    /// When the server refuses or the connection fails.
+    pub async fn subscribe<C: AsRef<[u8]>>(
+        &self,
+        channels: impl IntoIterator<Item = C>,
+    ) -> Result<Subscription, Error> {
+        let mut subscription = self.subscription().await?;
+        subscription.subscribe(channels).await?;
+        Ok(subscription)
+    }
+
+    /// An empty [`Subscription`], to add channels, patterns or shard channels to.
+    ///
+    /// # Errors
+    ///
+    /// Under RESP2, when its connection of its own cannot be opened.
+    pub async fn subscription(&self) -> Result<Subscription, Error> {
+        match self.protocol {
+            Protocol::Resp3 => Ok(Subscription::new(self.handle.clone(), None)),
+            _ => {
+                let mut config = (*self.config).clone();
+                config.tracking = None;
+                let own = Connection::open(config).await?;
+                Ok(Subscription::new(own.handle().clone(), Some(own)))
+            }
+        }
+    }
+
+    /// RESP3 push messages other than pub/sub messages and cache invalidations (for example
+    /// those of a module), from now on. Replaces any earlier receiver.
+    pub fn push_messages(&self) -> tokio::sync::mpsc::UnboundedReceiver<Frame> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        if let Ok(mut sink) = self.handle.shared().pushes.lock() {
+            *sink = Some(tx);
+        }
+        rx
+    }
+
+    /// How many replies the client-side cache holds (0 without client tracking).
+    pub fn cached_replies(&self) -> usize {
+        self.cache.as_ref().map_or(0, |c| c.len())
     }
 
     /// Opens a connection of its own, with this client's configuration, for commands that
@@ -186,6 +244,8 @@ pub struct Call<'a, T> {
     cmd: Cmd,
     /// Set for blocking commands on the shared client: they run on a connection of their own.
     blocking: Option<&'a Arc<BlockingConnections>>,
+    /// Set for cacheable reads when client-side caching is on.
+    cache: Option<&'a Arc<Cache>>,
     reply: PhantomData<fn() -> T>,
 }
 
@@ -195,6 +255,7 @@ impl<'a, T> Call<'a, T> {
             handle,
             cmd,
             blocking: None,
+            cache: None,
             reply: PhantomData,
         }
     }
@@ -211,9 +272,25 @@ impl<T: FromReply> IntoFuture for Call<'_, T> {
 
     fn into_future(self) -> CallFuture<T> {
         let name = self.cmd.name();
-        let state = match self.blocking {
-            Some(blocking) => State::Blocking(Box::pin(blocking.clone().call(self.cmd))),
-            None => {
+        let cached = self.cache.and_then(|cache| {
+            let key = self.cmd.first_key()?;
+            let command = self.cmd.body();
+            Some((cache, key, command))
+        });
+        let state = match (self.blocking, cached) {
+            (Some(blocking), _) => State::Blocking(Box::pin(blocking.clone().call(self.cmd))),
+            (None, Some((cache, key, command))) => match cache.get(&command) {
+                Some(frame) => State::Ready(Some(frame)),
+                None => {
+                    let (tx, rx) = oneshot::channel();
+                    self.handle.send(Request {
+                        payload: conn::Payload::Cmd(self.cmd),
+                        waiter: Waiter::Cached { tx, key, command },
+                    });
+                    State::Shared(rx)
+                }
+            },
+            (None, None) => {
                 let (tx, rx) = oneshot::channel();
                 self.handle.send(Request {
                     payload: conn::Payload::Cmd(self.cmd),
@@ -250,6 +327,8 @@ enum State {
     /// A blocking command on a connection of its own (the one boxed future in sider, taken
     /// only by blocking commands, whose wait dwarfs an allocation).
     Blocking(BoxedReply),
+    /// Served from the client-side cache.
+    Ready(Option<Frame>),
 }
 
 impl std::fmt::Debug for State {
@@ -257,6 +336,7 @@ impl std::fmt::Debug for State {
         f.write_str(match self {
             State::Shared(_) => "Shared",
             State::Blocking(_) => "Blocking",
+            State::Ready(_) => "Ready",
         })
     }
 }
@@ -272,6 +352,9 @@ impl<T: FromReply> Future for CallFuture<T> {
                 Err(_) => Err(Error::closed("the connection driver has stopped")),
             },
             State::Blocking(fut) => ready!(fut.as_mut().poll(cx)),
+            State::Ready(frame) => frame
+                .take()
+                .ok_or_else(|| Error::closed("reply already taken")),
         };
         Poll::Ready(match result {
             Ok(frame) => decode(frame).map_err(|e| e.context(name)),

@@ -3,7 +3,7 @@
 use crate::args::{ToArg, ToArgs};
 use crate::info::CommandInfo;
 use crate::resp;
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 
 /// A command under construction: its name and arguments, already encoded as RESP bulk strings.
 ///
@@ -170,6 +170,31 @@ impl Cmd {
     /// Argument index of the first key, when one was written as a key.
     pub fn first_key_index(&self) -> Option<usize> {
         (self.first_key != 0).then_some(self.first_key)
+    }
+
+    /// The encoded arguments (name included), as a cache key.
+    pub(crate) fn body(&self) -> Bytes {
+        Bytes::copy_from_slice(&self.body)
+    }
+
+    /// The bytes of the first key, when one was written as a key.
+    pub(crate) fn first_key(&self) -> Option<Bytes> {
+        let index = self.first_key_index()?;
+        let mut rest = &self.body[..];
+        for i in 0..=index {
+            // Each argument is `$<len>\r\n<bytes>\r\n`.
+            let header_end = rest.iter().position(|&b| b == b'\n')?;
+            let len: usize = std::str::from_utf8(rest.get(1..header_end.checked_sub(1)?)?)
+                .ok()?
+                .parse()
+                .ok()?;
+            let data = rest.get(header_end + 1..header_end + 1 + len)?;
+            if i == index {
+                return Some(Bytes::copy_from_slice(data));
+            }
+            rest = rest.get(header_end + 1 + len + 2..)?;
+        }
+        None
     }
 
     /// Appends the command to `out` as a RESP array.

@@ -50,10 +50,14 @@ impl Connection {
         let established = conn::connect(&config).await?;
         let protocol = established.protocol;
         Ok(Connection {
-            handle: conn::spawn(config, established),
+            handle: conn::spawn(config, established, None),
             protocol,
             tainted: false,
         })
+    }
+
+    pub(crate) fn handle(&self) -> &Handle {
+        &self.handle
     }
 
     /// The protocol the server agreed to.

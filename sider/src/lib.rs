@@ -30,6 +30,7 @@ mod error;
 mod info;
 mod pipeline;
 mod pool;
+mod pubsub;
 mod reply;
 pub mod resp;
 
@@ -40,7 +41,7 @@ pub use args::{Each, ToArg, ToArgs};
 pub use client::{Call, CallFuture, Client};
 pub use cmd::Cmd;
 pub use commands::Commands;
-pub use conn::{Addr, Config, Protocol};
+pub use conn::{Addr, Config, Event, Message, Protocol, SubscriptionKind, Tracking};
 pub use connection::Connection;
 pub use dispatch::Dispatch;
 pub use error::{Error, ErrorKind, ReplyError, ServerError};
@@ -49,6 +50,7 @@ pub use pipeline::{
     Batch, Detached, Execute, Ignored, IntoTyped, Pipeline, ReplyList, Transaction, Typed,
 };
 pub use pool::{Pool, PooledConnection};
+pub use pubsub::Subscription;
 pub use reply::FromReply;
 pub use resp::Frame as Value;
 /// Generates a trait of typed methods from spec files, for a module's commands or your own; see

@@ -75,6 +75,7 @@ pub struct Config {
     pub(crate) connect_timeout: Duration,
     pub(crate) response_timeout: Option<Duration>,
     pub(crate) reconnect_backoff: (Duration, Duration),
+    pub(crate) tracking: Option<super::push::Tracking>,
     pub(crate) limits: Limits,
 }
 
@@ -91,6 +92,7 @@ impl fmt::Debug for Config {
             .field("connect_timeout", &self.connect_timeout)
             .field("response_timeout", &self.response_timeout)
             .field("reconnect_backoff", &self.reconnect_backoff)
+            .field("tracking", &self.tracking)
             .field("limits", &self.limits)
             .finish()
     }
@@ -109,6 +111,7 @@ impl Config {
             connect_timeout: Duration::from_secs(10),
             response_timeout: None,
             reconnect_backoff: (Duration::from_millis(50), Duration::from_secs(2)),
+            tracking: None,
             limits: Limits::default(),
         }
     }
@@ -254,6 +257,14 @@ impl Config {
     /// wait, up to `max`. Default: 50 ms to 2 s.
     pub fn reconnect_backoff(mut self, min: Duration, max: Duration) -> Config {
         self.reconnect_backoff = (min, max.max(min));
+        self
+    }
+
+    /// Turns on client-side caching (RESP3 only): the connection sends `CLIENT TRACKING ON`,
+    /// replies to reads the spec marks cacheable are kept (up to the capacity), and the
+    /// server's invalidation pushes evict them. A reconnect empties the cache.
+    pub fn client_tracking(mut self, tracking: super::push::Tracking) -> Config {
+        self.tracking = Some(tracking);
         self
     }
 

@@ -8,8 +8,9 @@
 //! When the connection fails, every waiter gets the error, and the driver reconnects lazily when
 //! the next request arrives.
 
-use super::config::{Addr, Config};
+use super::config::{Addr, Config, Protocol};
 use super::handshake::{connect, Established};
+use super::push::{Cache, PubSubOp, PushSink, Routed, Router};
 use super::stream::Stream;
 use crate::cmd::Cmd;
 use crate::error::Error;
@@ -43,6 +44,8 @@ pub(crate) enum Payload {
     Cmd(Cmd),
     /// Commands already encoded (a pipeline).
     Encoded(Bytes),
+    /// A subscription change: the driver works out which channels the server must hear about.
+    PubSub(PubSubOp),
 }
 
 /// Summary of replies read without being kept.
@@ -63,6 +66,18 @@ pub(crate) enum Waiter {
         frames: Vec<Frame>,
         tx: oneshot::Sender<Result<Vec<Frame>, Error>>,
     },
+    /// One cacheable read: its reply is stored in the client-side cache, in stream order with
+    /// invalidations, before it is handed over.
+    Cached {
+        tx: oneshot::Sender<Result<Frame, Error>>,
+        key: Bytes,
+        command: Bytes,
+    },
+    /// A subscription change: completes after one confirmation push per channel sent.
+    Subscribe {
+        remaining: usize,
+        tx: Option<oneshot::Sender<Result<Frame, Error>>>,
+    },
     /// A batch whose replies are counted but not kept, except the first error.
     Discard {
         expected: usize,
@@ -77,7 +92,9 @@ impl Waiter {
     /// command's waiter, which must then be popped and completed with it.
     fn push(&mut self, frame: Frame) -> Step {
         let done = match self {
-            Waiter::One(_) => return Step::Single(frame),
+            Waiter::One(_) | Waiter::Cached { .. } | Waiter::Subscribe { .. } => {
+                return Step::Single(frame)
+            }
             Waiter::Many {
                 expected, frames, ..
             } => {
@@ -117,7 +134,12 @@ impl Waiter {
     /// Delivers the completed result. A receiver that is gone has nothing to learn.
     fn complete(self, single: Frame) {
         match self {
-            Waiter::One(tx) => drop(tx.send(Ok(single))),
+            Waiter::One(tx) | Waiter::Cached { tx, .. } => drop(tx.send(Ok(single))),
+            Waiter::Subscribe { tx, .. } => {
+                if let Some(tx) = tx {
+                    drop(tx.send(Ok(single)));
+                }
+            }
             Waiter::Many { frames, tx, .. } => drop(tx.send(Ok(frames))),
             Waiter::Discard { summary, tx, .. } => drop(tx.send(Ok(summary))),
         }
@@ -125,7 +147,12 @@ impl Waiter {
 
     pub(crate) fn fail(self, err: Error) {
         match self {
-            Waiter::One(tx) => drop(tx.send(Err(err))),
+            Waiter::One(tx) | Waiter::Cached { tx, .. } => drop(tx.send(Err(err))),
+            Waiter::Subscribe { tx, .. } => {
+                if let Some(tx) = tx {
+                    drop(tx.send(Err(err)));
+                }
+            }
             Waiter::Many { tx, .. } => drop(tx.send(Err(err))),
             Waiter::Discard { tx, .. } => drop(tx.send(Err(err))),
         }
@@ -160,6 +187,8 @@ pub(crate) struct Shared {
     in_flight: AtomicUsize,
     /// Connections lost or connection attempts failed, since the start.
     failures: AtomicU64,
+    /// Where pushes other than pub/sub and invalidations go.
+    pub(crate) pushes: PushSink,
 }
 
 impl Handle {
@@ -182,13 +211,18 @@ impl Handle {
     pub(crate) fn failures(&self) -> u64 {
         self.shared.failures.load(Ordering::Relaxed)
     }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
 }
 
 /// Spawns the driver for an established connection.
-pub(crate) fn spawn(config: Config, conn: Established) -> Handle {
+pub(crate) fn spawn(config: Config, conn: Established, cache: Option<Arc<Cache>>) -> Handle {
     let (tx, rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared::default());
-    tokio::spawn(run(config, Some(conn), rx, shared.clone()));
+    let router = Router::new(cache, shared.pushes.clone());
+    tokio::spawn(run(config, Some(conn), rx, shared.clone(), router));
     Handle { tx, shared }
 }
 
@@ -197,6 +231,7 @@ async fn run(
     mut conn: Option<Established>,
     mut rx: mpsc::UnboundedReceiver<Request>,
     shared: Arc<Shared>,
+    mut router: Router,
 ) {
     let fail = |request: Request, err: &Error| {
         shared.in_flight.fetch_sub(1, Ordering::Relaxed);
@@ -207,13 +242,44 @@ async fn run(
     // After a failed attempt: when the next may start, and why the last one failed.
     let mut last_failure: Option<(Instant, Error)> = None;
     let mut first = None;
+    let mut reconnected = false;
     loop {
         let established = match conn.take() {
             Some(established) => established,
             None => {
-                // Reconnect only when someone needs the connection.
-                let Some(request) = rx.recv().await else {
-                    return;
+                // Reconnect when someone needs the connection, or at once (after the backoff)
+                // when subscriptions must be renewed.
+                let request = if router.has_subscriptions() {
+                    let retry_at = last_failure
+                        .as_ref()
+                        .map_or_else(Instant::now, |(at, _)| *at);
+                    tokio::select! {
+                        request = rx.recv() => Some(request),
+                        () = tokio::time::sleep_until(retry_at) => None,
+                    }
+                } else {
+                    Some(rx.recv().await)
+                };
+                let request = match request {
+                    Some(None) => return,
+                    Some(Some(request)) => Some(request),
+                    None => None,
+                };
+                let Some(request) = request else {
+                    match connect(&config).await {
+                        Ok(established) => {
+                            backoff = min_backoff;
+                            last_failure = None;
+                            conn = Some(established);
+                        }
+                        Err(err) => {
+                            shared.failures.fetch_add(1, Ordering::Relaxed);
+                            last_failure =
+                                Some((Instant::now() + backoff, err.context("reconnecting")));
+                            backoff = (backoff * 2).min(max_backoff);
+                        }
+                    }
+                    continue;
                 };
                 if let Some((retry_at, err)) = &last_failure {
                     if Instant::now() < *retry_at {
@@ -243,11 +309,23 @@ async fn run(
                 }
             }
         };
-        let mut connection = Connection::new(&config, established, shared.clone());
+        if let Some(cache) = &router.cache {
+            // Invalidations sent while disconnected are lost: nothing cached can be trusted.
+            cache.clear();
+        }
+        let mut connection = Connection::new(&config, established, shared.clone(), router);
+        if reconnected {
+            let renewals = connection.router.renew();
+            for (cmd, confirmations) in renewals {
+                connection.send_internal(cmd, confirmations);
+            }
+        }
+        reconnected = true;
         if let Some(request) = first.take() {
             connection.enqueue(request);
         }
         let outcome = std::future::poll_fn(|cx| connection.poll_run(cx, &mut rx)).await;
+        router = connection.router;
         if outcome.is_ok() {
             return; // every handle is gone and every reply delivered
         }
@@ -271,10 +349,17 @@ struct Connection {
     timer: Option<Pin<Box<Sleep>>>,
     closing: bool,
     shared: Arc<Shared>,
+    protocol: Protocol,
+    router: Router,
 }
 
 impl Connection {
-    fn new(config: &Config, established: Established, shared: Arc<Shared>) -> Connection {
+    fn new(
+        config: &Config,
+        established: Established,
+        shared: Arc<Shared>,
+        router: Router,
+    ) -> Connection {
         Connection {
             stream: established.stream,
             addr: config.addr.clone(),
@@ -288,11 +373,44 @@ impl Connection {
             timer: None,
             closing: false,
             shared,
+            protocol: established.protocol,
+            router,
         }
     }
 
-    fn enqueue(&mut self, request: Request) {
+    /// Queues a command of the driver's own (renewing subscriptions), counted like a request.
+    fn send_internal(&mut self, cmd: Cmd, confirmations: usize) {
+        self.shared.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.enqueue(Request {
+            payload: Payload::Cmd(cmd),
+            waiter: Waiter::Subscribe {
+                remaining: confirmations,
+                tx: None,
+            },
+        });
+    }
+
+    fn enqueue(&mut self, mut request: Request) {
         match request.payload {
+            Payload::PubSub(op) => {
+                let kind = match &op {
+                    PubSubOp::Subscribe { kind, .. } => kind.subscribe(),
+                    PubSubOp::Unsubscribe { kind, .. } => kind.unsubscribe(),
+                };
+                let channels = self.router.apply(op);
+                if let Waiter::Subscribe { remaining, .. } = &mut request.waiter {
+                    *remaining = channels.len();
+                }
+                if !channels.is_empty() {
+                    let mut cmd = Cmd::new(kind);
+                    for channel in &channels {
+                        cmd.push_arg(channel);
+                    }
+                    let before = self.out.len();
+                    cmd.encode(&mut self.out);
+                    self.pending_write += self.out.len() - before;
+                }
+            }
             Payload::Cmd(cmd) => {
                 let before = self.out.len();
                 cmd.encode(&mut self.out);
@@ -465,8 +583,27 @@ impl Connection {
                 Ok(None) => break,
                 Err(e) => return Err(Error::protocol(format!("reply from {}", self.addr), e)),
             };
-            if let Frame::Push(_) = frame {
-                // Out-of-band RESP3 messages answer no request.
+            let frame = if self.router.is_resp2_push(self.protocol, &frame) {
+                match frame {
+                    Frame::Array(items) => Frame::Push(items),
+                    other => other,
+                }
+            } else {
+                frame
+            };
+            if let Frame::Push(items) = frame {
+                // Out-of-band: answers no request, except subscription confirmations.
+                if let Routed::Confirmation = self.router.route(items) {
+                    if let Some(Waiter::Subscribe { remaining, .. }) = self.waiting.front_mut() {
+                        *remaining = remaining.saturating_sub(1);
+                        if *remaining == 0 {
+                            if let Some(waiter) = self.waiting.pop_front() {
+                                self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
+                                waiter.complete(Frame::Null);
+                            }
+                        }
+                    }
+                }
                 continue;
             }
             let Some(waiter) = self.waiting.front_mut() else {
@@ -483,6 +620,13 @@ impl Connection {
             };
             if let Some(waiter) = self.waiting.pop_front() {
                 self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
+                if let (Waiter::Cached { key, command, .. }, Some(cache)) =
+                    (&waiter, &self.router.cache)
+                {
+                    if !matches!(last, Frame::Error(_)) {
+                        cache.insert(key.clone(), command.clone(), last.clone());
+                    }
+                }
                 waiter.complete(last);
             }
         }

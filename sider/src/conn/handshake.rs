@@ -132,7 +132,23 @@ impl Established {
         self.select(config).await
     }
 
+    async fn track(&mut self, config: &Config) -> Result<(), Error> {
+        let Some(tracking) = &config.tracking else {
+            return Ok(());
+        };
+        if self.protocol != Protocol::Resp3 {
+            return Err(Error::config(
+                "client-side caching needs RESP3 (the server refused HELLO 3, or protocol=2 was asked for)",
+            ));
+        }
+        if let Frame::Error(line) = self.call(&tracking.command(), &config.addr).await? {
+            return Err(Error::server(&line).context(format!("CLIENT TRACKING on {}", config.addr)));
+        }
+        Ok(())
+    }
+
     async fn select(&mut self, config: &Config) -> Result<(), Error> {
+        self.track(config).await?;
         if config.db != 0 {
             let select = Cmd::new("SELECT").arg(config.db);
             if let Frame::Error(line) = self.call(&select, &config.addr).await? {

@@ -6,8 +6,11 @@
 mod config;
 mod driver;
 mod handshake;
+mod push;
 mod stream;
 
 pub use config::{Addr, Config, Protocol};
 pub(crate) use driver::{spawn, Handle, Payload, Request, Waiter};
 pub(crate) use handshake::connect;
+pub(crate) use push::{Cache, PubSubOp};
+pub use push::{Event, Message, SubscriptionKind, Tracking};

@@ -1,0 +1,250 @@
+//! [`Subscription`]: pub/sub as an async stream of typed messages.
+
+use crate::conn::{Event, Handle, Payload, PubSubOp, Request, SubscriptionKind, Waiter};
+use crate::connection::Connection;
+use crate::error::Error;
+use crate::resp::Frame;
+use bytes::Bytes;
+use std::collections::HashSet;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use tokio::sync::{mpsc, oneshot};
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A live set of channel, pattern and shard-channel subscriptions, read as a stream of
+/// [`Event`]s.
+///
+/// Under RESP3 it shares the client's connection: messages arrive as push frames beside
+/// ordinary replies. Under RESP2 a connection in subscribe mode can run nothing else, so the
+/// subscription opens one of its own. Either way, if the connection drops, the subscriptions are
+/// renewed on the new one and the stream yields [`Event::Reconnected`]; messages published in
+/// between are lost (Redis pub/sub keeps nothing).
+///
+/// Dropping the subscription unsubscribes.
+///
+/// ```no_run
+/// # async fn run(client: sider::Client) -> Result<(), sider::Error> {
+/// use sider::Event;
+///
+/// let mut sub = client.subscribe(["news"]).await?;
+/// sub.psubscribe(["alerts.*"]).await?;
+/// while let Some(event) = sub.next().await {
+///     match event {
+///         Event::Message(msg) => println!("{}: {}", msg.channel_str(), msg.payload::<String>()?),
+///         Event::Reconnected => println!("reconnected; messages may have been missed"),
+///         _ => {}
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Subscription {
+    handle: Handle,
+    /// Keeps the connection of its own alive (RESP2).
+    _own: Option<Connection>,
+    id: u64,
+    events: mpsc::UnboundedReceiver<Event>,
+    sender: mpsc::UnboundedSender<Event>,
+    active: HashSet<(SubscriptionKind, Bytes)>,
+}
+
+impl Subscription {
+    pub(crate) fn new(handle: Handle, own: Option<Connection>) -> Subscription {
+        let (sender, events) = mpsc::unbounded_channel();
+        Subscription {
+            handle,
+            _own: own,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            events,
+            sender,
+            active: HashSet::new(),
+        }
+    }
+
+    async fn change(
+        &mut self,
+        kind: SubscriptionKind,
+        channels: Vec<Bytes>,
+        add: bool,
+    ) -> Result<(), Error> {
+        if channels.is_empty() {
+            return Ok(());
+        }
+        let op = if add {
+            PubSubOp::Subscribe {
+                kind,
+                channels: channels.clone(),
+                id: self.id,
+                events: self.sender.clone(),
+            }
+        } else {
+            PubSubOp::Unsubscribe {
+                kind,
+                channels: channels.clone(),
+                id: self.id,
+            }
+        };
+        let (tx, rx) = oneshot::channel();
+        self.handle.send(Request {
+            payload: Payload::PubSub(op),
+            waiter: Waiter::Subscribe {
+                remaining: 0,
+                tx: Some(tx),
+            },
+        });
+        let name = if add {
+            kind.subscribe()
+        } else {
+            kind.unsubscribe()
+        };
+        match rx.await {
+            Ok(Ok(Frame::Error(line))) => return Err(Error::server(&line).context(name)),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return Err(e.context(name)),
+            Err(_) => return Err(Error::closed(name)),
+        }
+        for channel in channels {
+            if add {
+                self.active.insert((kind, channel));
+            } else {
+                self.active.remove(&(kind, channel));
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds channels (`SUBSCRIBE`).
+    ///
+    /// # Errors
+    ///
+    /// When the server refuses (e.g. ACL) or the connection fails.
+    pub async fn subscribe<C: AsRef<[u8]>>(
+        &mut self,
+        channels: impl IntoIterator<Item = C>,
+    ) -> Result<(), Error> {
+        self.change(SubscriptionKind::Channel, collect(channels), true)
+            .await
+    }
+
+    /// Adds patterns (`PSUBSCRIBE`).
+    ///
+    /// # Errors
+    ///
+    /// As for [`subscribe`](Self::subscribe).
+    pub async fn psubscribe<C: AsRef<[u8]>>(
+        &mut self,
+        patterns: impl IntoIterator<Item = C>,
+    ) -> Result<(), Error> {
+        self.change(SubscriptionKind::Pattern, collect(patterns), true)
+            .await
+    }
+
+    /// Adds shard channels (`SSUBSCRIBE`, Redis 7).
+    ///
+    /// # Errors
+    ///
+    /// As for [`subscribe`](Self::subscribe).
+    pub async fn ssubscribe<C: AsRef<[u8]>>(
+        &mut self,
+        channels: impl IntoIterator<Item = C>,
+    ) -> Result<(), Error> {
+        self.change(SubscriptionKind::Shard, collect(channels), true)
+            .await
+    }
+
+    /// Removes channels (`UNSUBSCRIBE`).
+    ///
+    /// # Errors
+    ///
+    /// As for [`subscribe`](Self::subscribe).
+    pub async fn unsubscribe<C: AsRef<[u8]>>(
+        &mut self,
+        channels: impl IntoIterator<Item = C>,
+    ) -> Result<(), Error> {
+        self.change(SubscriptionKind::Channel, collect(channels), false)
+            .await
+    }
+
+    /// Removes patterns (`PUNSUBSCRIBE`).
+    ///
+    /// # Errors
+    ///
+    /// As for [`subscribe`](Self::subscribe).
+    pub async fn punsubscribe<C: AsRef<[u8]>>(
+        &mut self,
+        patterns: impl IntoIterator<Item = C>,
+    ) -> Result<(), Error> {
+        self.change(SubscriptionKind::Pattern, collect(patterns), false)
+            .await
+    }
+
+    /// Removes shard channels (`SUNSUBSCRIBE`).
+    ///
+    /// # Errors
+    ///
+    /// As for [`subscribe`](Self::subscribe).
+    pub async fn sunsubscribe<C: AsRef<[u8]>>(
+        &mut self,
+        channels: impl IntoIterator<Item = C>,
+    ) -> Result<(), Error> {
+        self.change(SubscriptionKind::Shard, collect(channels), false)
+            .await
+    }
+
+    /// The next message or event; `None` once the client is gone.
+    pub async fn next(&mut self) -> Option<Event> {
+        self.events.recv().await
+    }
+
+    /// Polls for the next event (the `Stream` shape).
+    pub fn poll_next_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        self.events.poll_recv(cx)
+    }
+
+    /// The channels, patterns and shard channels subscribed to.
+    pub fn active(&self) -> impl Iterator<Item = (SubscriptionKind, &[u8])> {
+        self.active.iter().map(|(k, c)| (*k, &c[..]))
+    }
+}
+
+impl futures_core::Stream for Subscription {
+    type Item = Event;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        self.get_mut().events.poll_recv(cx)
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        let mut by_kind: Vec<(SubscriptionKind, Vec<Bytes>)> = Vec::new();
+        for (kind, channel) in self.active.drain() {
+            match by_kind.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, list)) => list.push(channel),
+                None => by_kind.push((kind, vec![channel])),
+            }
+        }
+        for (kind, channels) in by_kind {
+            self.handle.send(Request {
+                payload: Payload::PubSub(PubSubOp::Unsubscribe {
+                    kind,
+                    channels,
+                    id: self.id,
+                }),
+                waiter: Waiter::Subscribe {
+                    remaining: 0,
+                    tx: None,
+                },
+            });
+        }
+    }
+}
+
+fn collect<C: AsRef<[u8]>>(channels: impl IntoIterator<Item = C>) -> Vec<Bytes> {
+    channels
+        .into_iter()
+        .map(|c| Bytes::copy_from_slice(c.as_ref()))
+        .collect()
+}
