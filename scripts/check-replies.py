@@ -21,7 +21,9 @@ Compatibility, schema -> Rust:
   null    -> Option<_>, bool (false), Vec/Set/Map (empty), ()
   array   -> Vec<T>, Set<T>, a tuple of its items, Map<K, V> or Vec<(A, B)> when it holds pairs
   object  -> Map<K, V>, Vec<(K, V)>
-  any     -> Value fits every schema; an empty schema fits every type
+  any     -> Value fits every schema; an empty schema fits every type; a reply that is a
+             caller-picked type as a whole (`reply = "T"`), which the caller decodes as it likes,
+             fits every schema that never sends null
 Option<T> where the schema never sends null is a mismatch too: it makes callers handle a None
 that never comes.
 
@@ -425,7 +427,11 @@ def check_entry(entry, schema):
             parsed.append((where, parse_type(text)))
         except ValueError as e:
             return ["%s: cannot parse %r: %s" % (where, text, e)]
-    problems = [(w, t, fits(t, schema)) for w, t in parsed]
+    # A reply that is one caller-picked type as a whole (`reply = "T"`) is decoded however the
+    # caller says: it fits any schema that never sends null (where one may, the spec says
+    # `Option<T>`). Inside a type, caller-picked types stand for scalars.
+    problems = [(w, t, None if t.kind == "param" and not admits_null(schema) else fits(t, schema))
+                for w, t in parsed]
     if all(why is None for _, _, why in problems):
         return []
     alts = alternatives(schema)
