@@ -569,6 +569,11 @@ impl Connection {
             ))),
             Poll::Ready(Ok(_)) => {
                 self.dispatch()?;
+                // The response timeout bounds the server's silence, not how long a reply takes
+                // to arrive: a large value on a slow link is still coming while bytes come.
+                if !self.waiting.is_empty() {
+                    self.arm_timer();
+                }
                 Ok(true)
             }
             Poll::Ready(Err(e)) => Err(Error::io(format!("reading from {}", self.addr), e)),
@@ -576,7 +581,6 @@ impl Connection {
     }
 
     fn dispatch(&mut self) -> Result<(), Error> {
-        let mut delivered = false;
         loop {
             let frame = match self.decoder.decode(&mut self.read_buf) {
                 Ok(Some(frame)) => frame,
@@ -612,7 +616,6 @@ impl Connection {
                     self.addr
                 )));
             };
-            delivered = true;
             let last = match waiter.push(frame) {
                 Step::More => continue,
                 Step::Done => Frame::Null,
@@ -629,9 +632,6 @@ impl Connection {
                 }
                 waiter.complete(last);
             }
-        }
-        if delivered && !self.waiting.is_empty() {
-            self.arm_timer();
         }
         Ok(())
     }
