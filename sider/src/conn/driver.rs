@@ -329,7 +329,6 @@ async fn run(
         if outcome.is_ok() {
             return; // every handle is gone and every reply delivered
         }
-        shared.failures.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -458,6 +457,9 @@ impl Connection {
     ) -> Poll<Result<(), Error>> {
         match self.poll_inner(cx, rx) {
             Poll::Ready(Err(err)) => {
+                // Counted before any waiter hears of it: a waiter woken on another thread may
+                // at once check whether its connection broke (a pool deciding to reuse it).
+                self.shared.failures.fetch_add(1, Ordering::Relaxed);
                 for waiter in self.waiting.drain(..) {
                     self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
                     waiter.fail(err.clone());
