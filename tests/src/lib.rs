@@ -15,12 +15,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod fake;
+pub mod proxy;
+
 /// A `redis-server` child process, killed on drop.
 #[derive(Debug)]
 pub struct RedisServer {
     child: Child,
     port: u16,
     dir: tempfile::TempDir,
+    options: ServerBuilder,
 }
 
 /// Options for [`RedisServer::builder`].
@@ -93,42 +97,18 @@ impl RedisServer {
             .tempdir()
             .map_err(|e| format!("creating a temp dir: {e}"))?;
         let port = free_port();
-        let log = dir.path().join("redis.log");
-        let mut cmd = Command::new(server_binary());
-        cmd.arg("--port")
-            .arg(port.to_string())
-            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(dir.path())
-            .arg("--logfile")
-            .arg(&log)
-            .arg("--unixsocket")
-            .arg(dir.path().join("redis.sock"))
-            .args(["--unixsocketperm", "700", "--daemonize", "no"])
-            .args(&options.args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
-        let child = cmd.spawn().map_err(|e| {
-            format!(
-                "running `{}`: {e}. Install it with `sudo apt-get install -y redis-server` \
-                 or point REDIS_SERVER_BIN at a redis-server binary",
-                server_binary()
-            )
-        })?;
-        let mut server = RedisServer { child, port, dir };
-        server.wait_ready(options.password.as_deref())?;
+        let child = spawn_server(options, port, dir.path())?;
+        let mut server = RedisServer {
+            child,
+            port,
+            dir,
+            options: options.clone(),
+        };
+        server.wait_ready()?;
         Ok(server)
     }
 
-    fn wait_ready(&mut self, password: Option<&str>) -> Result<(), String> {
+    fn wait_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -136,7 +116,7 @@ impl RedisServer {
                     std::fs::read_to_string(self.dir.path().join("redis.log")).unwrap_or_default();
                 return Err(format!("redis-server exited with {status}: {log}"));
             }
-            if ping(self.port, password) {
+            if ping(self.port, self.options.password.as_deref()) {
                 return Ok(());
             }
             if Instant::now() > deadline {
@@ -171,12 +151,73 @@ impl RedisServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+
+    /// Kills the server (if it still runs) and starts a new one with the same options on the
+    /// same port and directory, as a restarted server would come back. The data is gone: servers
+    /// run with `--save ""`.
+    ///
+    /// Another process may take the port in between; that is retried for a few seconds, then
+    /// panics, since a test that restarts a server cannot move it elsewhere.
+    pub fn restart(&mut self) {
+        self.kill();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let attempt =
+                spawn_server(&self.options, self.port, self.dir.path()).and_then(|child| {
+                    self.child = child;
+                    self.wait_ready()
+                });
+            match attempt {
+                Ok(()) => return,
+                Err(e) if Instant::now() > deadline => {
+                    panic!("could not restart redis-server on port {}: {e}", self.port)
+                }
+                Err(_) => {
+                    self.kill();
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        }
+    }
 }
 
 impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Starts `redis-server` on `port` with `dir` as its working directory.
+fn spawn_server(options: &ServerBuilder, port: u16, dir: &Path) -> Result<Child, String> {
+    let mut cmd = Command::new(server_binary());
+    cmd.arg("--port")
+        .arg(port.to_string())
+        .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .arg("--dir")
+        .arg(dir)
+        .arg("--logfile")
+        .arg(dir.join("redis.log"))
+        .arg("--unixsocket")
+        .arg(dir.join("redis.sock"))
+        .args(["--unixsocketperm", "700", "--daemonize", "no"])
+        .args(&options.args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    cmd.spawn().map_err(|e| {
+        format!(
+            "running `{}`: {e}. Install it with `sudo apt-get install -y redis-server` \
+             or point REDIS_SERVER_BIN at a redis-server binary",
+            server_binary()
+        )
+    })
 }
 
 /// Sends PING (after AUTH when a password is given) and reports whether the server answered.
