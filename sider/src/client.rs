@@ -188,6 +188,13 @@ impl Client {
         rx
     }
 
+    /// A snapshot of this client's counters: commands, replies, errors by kind, reconnects,
+    /// bytes, in-flight requests and a latency histogram. Blocking commands, which run on
+    /// connections of their own, are not counted.
+    pub fn stats(&self) -> crate::Stats {
+        self.handle.stats()
+    }
+
     /// How many replies the client-side cache holds (0 without client tracking).
     pub fn cached_replies(&self) -> usize {
         self.cache.as_ref().map_or(0, |c| c.len())

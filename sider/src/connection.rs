@@ -60,6 +60,11 @@ impl Connection {
         &self.handle
     }
 
+    /// A snapshot of this connection's counters; see [`Stats`](crate::Stats).
+    pub fn stats(&self) -> crate::Stats {
+        self.handle.stats()
+    }
+
     /// The protocol the server agreed to.
     pub fn protocol(&self) -> Protocol {
         self.protocol

@@ -31,7 +31,9 @@ mod info;
 mod pipeline;
 mod pool;
 mod pubsub;
+mod stats;
 mod reply;
+pub mod guide;
 pub mod resp;
 
 #[doc(hidden)]
@@ -51,6 +53,7 @@ pub use pipeline::{
 };
 pub use pool::{Pool, PooledConnection};
 pub use pubsub::Subscription;
+pub use stats::{Stats, LATENCY_BUCKETS_US};
 pub use reply::FromReply;
 pub use resp::Frame as Value;
 /// Generates a trait of typed methods from spec files, for a module's commands or your own; see

@@ -13,7 +13,8 @@ use super::handshake::{connect, Established};
 use super::push::{Cache, PubSubOp, PushSink, Routed, Router};
 use super::stream::Stream;
 use crate::cmd::Cmd;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
+use crate::stats::{Counters, Stats};
 use crate::resp::{Decoder, Frame};
 use bytes::{Buf, Bytes, BytesMut};
 use std::collections::VecDeque;
@@ -189,6 +190,7 @@ pub(crate) struct Shared {
     failures: AtomicU64,
     /// Where pushes other than pub/sub and invalidations go.
     pub(crate) pushes: PushSink,
+    pub(crate) counters: Counters,
 }
 
 impl Handle {
@@ -214,6 +216,11 @@ impl Handle {
 
     pub(crate) fn shared(&self) -> &Shared {
         &self.shared
+    }
+
+    /// A snapshot of the counters.
+    pub(crate) fn stats(&self) -> Stats {
+        self.shared.counters.snapshot(self.in_flight())
     }
 }
 
@@ -324,11 +331,23 @@ async fn run(
         if let Some(request) = first.take() {
             connection.enqueue(request);
         }
+        Counters::add(&shared.counters.connects, 1);
         let outcome = std::future::poll_fn(|cx| connection.poll_run(cx, &mut rx)).await;
         router = connection.router;
-        if outcome.is_ok() {
-            return; // every handle is gone and every reply delivered
-        }
+        let err = match outcome {
+            Ok(()) => return, // every handle is gone and every reply delivered
+            Err(err) => err,
+        };
+        let counters = &shared.counters;
+        Counters::add(
+            match err.kind() {
+                ErrorKind::Protocol => &counters.protocol_errors,
+                ErrorKind::Timeout => &counters.timeouts,
+                ErrorKind::Closed => &counters.closed,
+                _ => &counters.io_errors,
+            },
+            1,
+        );
     }
 }
 
@@ -343,7 +362,8 @@ struct Connection {
     /// Large encoded payloads, written in place.
     chunks: VecDeque<Bytes>,
     pending_write: usize,
-    waiting: VecDeque<Waiter>,
+    /// Waiters in reply order, with when their request was queued.
+    waiting: VecDeque<(Waiter, Instant)>,
     response_timeout: Option<std::time::Duration>,
     timer: Option<Pin<Box<Sleep>>>,
     closing: bool,
@@ -434,7 +454,12 @@ impl Connection {
             if self.waiting.is_empty() {
                 self.arm_timer();
             }
-            self.waiting.push_back(request.waiter);
+            let commands = match &request.waiter {
+                Waiter::Many { expected, .. } | Waiter::Discard { expected, .. } => *expected,
+                _ => 1,
+            };
+            Counters::add(&self.shared.counters.commands, commands as u64);
+            self.waiting.push_back((request.waiter, Instant::now()));
         }
     }
 
@@ -460,7 +485,7 @@ impl Connection {
                 // Counted before any waiter hears of it: a waiter woken on another thread may
                 // at once check whether its connection broke (a pool deciding to reuse it).
                 self.shared.failures.fetch_add(1, Ordering::Relaxed);
-                for waiter in self.waiting.drain(..) {
+                for (waiter, _) in self.waiting.drain(..) {
                     self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
                     waiter.fail(err.clone());
                 }
@@ -536,6 +561,7 @@ impl Connection {
                 }
             };
             progress = true;
+            Counters::add(&self.shared.counters.bytes_written, written as u64);
             self.pending_write -= written;
             let mut left = written;
             while left > 0 {
@@ -569,7 +595,8 @@ impl Connection {
                 "{} closed the connection",
                 self.addr
             ))),
-            Poll::Ready(Ok(_)) => {
+            Poll::Ready(Ok(n)) => {
+                Counters::add(&self.shared.counters.bytes_read, n as u64);
                 self.dispatch()?;
                 // The response timeout bounds the server's silence, not how long a reply takes
                 // to arrive: a large value on a slow link is still coming while bytes come.
@@ -600,10 +627,10 @@ impl Connection {
             if let Frame::Push(items) = frame {
                 // Out-of-band: answers no request, except subscription confirmations.
                 if let Routed::Confirmation = self.router.route(items) {
-                    if let Some(Waiter::Subscribe { remaining, .. }) = self.waiting.front_mut() {
+                    if let Some((Waiter::Subscribe { remaining, .. }, _)) = self.waiting.front_mut() {
                         *remaining = remaining.saturating_sub(1);
                         if *remaining == 0 {
-                            if let Some(waiter) = self.waiting.pop_front() {
+                            if let Some((waiter, _)) = self.waiting.pop_front() {
                                 self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
                                 waiter.complete(Frame::Null);
                             }
@@ -612,19 +639,25 @@ impl Connection {
                 }
                 continue;
             }
-            let Some(waiter) = self.waiting.front_mut() else {
+            let Some((waiter, _)) = self.waiting.front_mut() else {
                 return Err(Error::protocol_msg(format!(
                     "{} sent a reply nobody asked for",
                     self.addr
                 )));
             };
+            let counters = &self.shared.counters;
+            Counters::add(&counters.replies, 1);
+            if let Frame::Error(_) = frame {
+                Counters::add(&counters.error_replies, 1);
+            }
             let last = match waiter.push(frame) {
                 Step::More => continue,
                 Step::Done => Frame::Null,
                 Step::Single(frame) => frame,
             };
-            if let Some(waiter) = self.waiting.pop_front() {
+            if let Some((waiter, queued)) = self.waiting.pop_front() {
                 self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
+                self.shared.counters.record_latency(queued.elapsed());
                 if let (Waiter::Cached { key, command, .. }, Some(cache)) =
                     (&waiter, &self.router.cache)
                 {
