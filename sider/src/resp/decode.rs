@@ -118,6 +118,8 @@ pub struct Decoder {
     pos: usize,
     /// Children still expected by each open aggregate of that frame, innermost last.
     open: Vec<u64>,
+    /// How much of the line of the element at `pos` is known to hold no CR or LF.
+    scanned: usize,
 }
 
 impl Decoder {
@@ -127,6 +129,7 @@ impl Decoder {
             limits,
             pos: 0,
             open: Vec::new(),
+            scanned: 0,
         }
     }
 
@@ -148,6 +151,7 @@ impl Decoder {
         match self.check(buf) {
             Ok(Some(len)) => {
                 self.pos = 0;
+                self.scanned = 0;
                 let bytes = buf.split_to(len).freeze();
                 let mut parser = Parser {
                     buf: &bytes,
@@ -158,6 +162,7 @@ impl Decoder {
             Ok(None) => Ok(None),
             Err(e) => {
                 self.pos = 0;
+                self.scanned = 0;
                 self.open.clear();
                 Err(e)
             }
@@ -175,7 +180,7 @@ impl Decoder {
             // Children this element opens, if it is a non-empty aggregate.
             let mut children = 0u64;
             let end = match marker {
-                b'+' | b'-' => match find_crlf(buf, start, self.limits.bulk_len(), false)? {
+                b'+' | b'-' => match find_crlf(buf, start, self.limits.bulk_len(), false, &mut self.scanned)? {
                     Some(eol) => eol + 2,
                     None => return Ok(None),
                 },
@@ -185,14 +190,14 @@ impl Decoder {
                     } else {
                         MAX_NUMBER_LINE
                     };
-                    let Some(eol) = find_crlf(buf, start, max, marker != b'(')? else {
+                    let Some(eol) = find_crlf(buf, start, max, marker != b'(', &mut self.scanned)? else {
                         return Ok(None);
                     };
                     validate_scalar(marker, &buf[start..eol])?;
                     eol + 2
                 }
                 b'$' | b'!' | b'=' => {
-                    let Some(eol) = find_crlf(buf, start, MAX_NUMBER_LINE, true)? else {
+                    let Some(eol) = find_crlf(buf, start, MAX_NUMBER_LINE, true, &mut self.scanned)? else {
                         return Ok(None);
                     };
                     match parse_len(&buf[start..eol], marker == b'$')? {
@@ -220,7 +225,7 @@ impl Decoder {
                     }
                 }
                 b'*' | b'~' | b'>' | b'%' | b'|' => {
-                    let Some(eol) = find_crlf(buf, start, MAX_NUMBER_LINE, true)? else {
+                    let Some(eol) = find_crlf(buf, start, MAX_NUMBER_LINE, true, &mut self.scanned)? else {
                         return Ok(None);
                     };
                     if let Some(len) = parse_len(&buf[start..eol], marker == b'*')? {
@@ -248,6 +253,7 @@ impl Decoder {
                 other => return Err(ProtocolError::UnknownType(other)),
             };
             self.pos = end;
+            self.scanned = 0;
             if children > 0 {
                 self.open.push(children);
                 continue;
@@ -276,10 +282,14 @@ fn find_crlf(
     start: usize,
     max: usize,
     numeric: bool,
+    scanned: &mut usize,
 ) -> Result<Option<usize>, ProtocolError> {
     let line = buf.get(start..).unwrap_or_default();
     let window = &line[..line.len().min(max.saturating_add(1))];
-    match window.iter().position(|&b| b == b'\r' || b == b'\n') {
+    // Bytes already known to hold no CR or LF are not scanned again: a long line arriving in
+    // many reads costs time linear in its length.
+    let from = (*scanned).min(window.len());
+    match window[from..].iter().position(|&b| b == b'\r' || b == b'\n').map(|i| from + i) {
         Some(i) => {
             if line[i] == b'\n' {
                 return Err(ProtocolError::MissingCrlf);
@@ -287,7 +297,10 @@ fn find_crlf(
             match line.get(i + 1) {
                 Some(b'\n') => Ok(Some(start + i)),
                 Some(_) => Err(ProtocolError::MissingCrlf),
-                None => Ok(None),
+                None => {
+                    *scanned = i;
+                    Ok(None)
+                }
             }
         }
         None if line.len() > max => {
@@ -297,7 +310,10 @@ fn find_crlf(
                 Err(ProtocolError::LineTooLong { max })
             }
         }
-        None => Ok(None),
+        None => {
+            *scanned = window.len();
+            Ok(None)
+        }
     }
 }
 

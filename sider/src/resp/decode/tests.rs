@@ -392,3 +392,24 @@ fn a_long_line_is_too_long_whatever_the_limit() {
         assert_eq!(err_with(limits, &[b':'; 30]), ProtocolError::InvalidLength,);
     }
 }
+
+#[test]
+fn a_long_line_arriving_in_pieces_is_scanned_once() {
+    // 4 MiB of a simple string in 4 KiB reads: rescanning from the start on every read would
+    // scan about 2 GiB; the decoder remembers where it got to.
+    let mut decoder = Decoder::new(Limits::default());
+    let mut buf = BytesMut::from(&b"+"[..]);
+    let chunk = vec![b'a'; 4096];
+    for _ in 0..1024 {
+        buf.extend_from_slice(&chunk);
+        assert_eq!(decoder.decode(&mut buf), Ok(None));
+        assert_eq!(decoder.scanned, buf.len() - 1);
+    }
+    buf.extend_from_slice(b"\r");
+    assert_eq!(decoder.decode(&mut buf), Ok(None));
+    buf.extend_from_slice(b"\n:1\r\n");
+    let Some(Frame::Simple(line)) = decoder.decode(&mut buf).unwrap() else { panic!() };
+    assert_eq!(line.len(), 4 * 1024 * 1024);
+    assert_eq!(decoder.scanned, 0);
+    assert_eq!(decoder.decode(&mut buf), Ok(Some(Frame::Integer(1))));
+}
