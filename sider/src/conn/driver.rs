@@ -10,6 +10,7 @@
 
 use super::config::{Addr, Config, Protocol};
 use super::handshake::{connect, Established};
+use super::trace::{event, Queued};
 use super::push::{Cache, PubSubOp, PushSink, Routed, Router};
 use super::stream::Stream;
 use crate::cmd::Cmd;
@@ -304,6 +305,7 @@ async fn run(
                     }
                     Err(err) => {
                         shared.failures.fetch_add(1, Ordering::Relaxed);
+                        event!(warn, addr = %config.addr, error = %err, "reconnect failed");
                         let err = err.context("reconnecting");
                         fail(request, &err);
                         while let Ok(request) = rx.try_recv() {
@@ -321,6 +323,11 @@ async fn run(
             cache.clear();
         }
         let mut connection = Connection::new(&config, established, shared.clone(), router);
+        if reconnected {
+            event!(info, addr = %config.addr, "reconnected");
+        } else {
+            event!(info, addr = %config.addr, protocol = ?connection.protocol, "connected");
+        }
         if reconnected {
             let renewals = connection.router.renew();
             for (cmd, confirmations) in renewals {
@@ -363,7 +370,7 @@ struct Connection {
     chunks: VecDeque<Bytes>,
     pending_write: usize,
     /// Waiters in reply order, with when their request was queued.
-    waiting: VecDeque<(Waiter, Instant)>,
+    waiting: VecDeque<(Waiter, Queued)>,
     response_timeout: Option<std::time::Duration>,
     timer: Option<Pin<Box<Sleep>>>,
     closing: bool,
@@ -410,6 +417,11 @@ impl Connection {
     }
 
     fn enqueue(&mut self, mut request: Request) {
+        let label = match &request.payload {
+            Payload::Cmd(cmd) => cmd.name(),
+            Payload::Encoded(_) => "pipeline",
+            Payload::PubSub(_) => "pubsub",
+        };
         match request.payload {
             Payload::PubSub(op) => {
                 let kind = match &op {
@@ -459,7 +471,8 @@ impl Connection {
                 _ => 1,
             };
             Counters::add(&self.shared.counters.commands, commands as u64);
-            self.waiting.push_back((request.waiter, Instant::now()));
+            let queued = Queued::new(label, commands, &self.addr);
+            self.waiting.push_back((request.waiter, queued));
         }
     }
 
@@ -485,8 +498,9 @@ impl Connection {
                 // Counted before any waiter hears of it: a waiter woken on another thread may
                 // at once check whether its connection broke (a pool deciding to reuse it).
                 self.shared.failures.fetch_add(1, Ordering::Relaxed);
-                for (waiter, _) in self.waiting.drain(..) {
+                for (waiter, queued) in self.waiting.drain(..) {
                     self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
+                    queued.fail(&err);
                     waiter.fail(err.clone());
                 }
                 Poll::Ready(Err(err))
@@ -657,7 +671,8 @@ impl Connection {
             };
             if let Some((waiter, queued)) = self.waiting.pop_front() {
                 self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
-                self.shared.counters.record_latency(queued.elapsed());
+                self.shared.counters.record_latency(queued.at.elapsed());
+                queued.finish(&last);
                 if let (Waiter::Cached { key, command, .. }, Some(cache)) =
                     (&waiter, &self.router.cache)
                 {

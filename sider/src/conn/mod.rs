@@ -7,6 +7,7 @@ mod config;
 mod driver;
 mod handshake;
 mod push;
+mod trace;
 mod stream;
 
 pub use config::{Addr, Config, Protocol};
