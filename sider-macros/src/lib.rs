@@ -1,8 +1,8 @@
 //! Procedural macros for sider: they read the declarative Redis command spec and generate the
 //! typed command API. Use them through `sider`, which re-exports [`commands!`].
 //!
-//! The macro works in three stages, each in its own module: [`spec`] parses the TOML files,
-//! [`validate`] checks them and builds the [`model`], [`gen`] writes Rust from the model.
+//! The macro works in three stages, each in its own module: `spec` parses the TOML files,
+//! `validate` checks them and builds the `model`, `gen` writes Rust from the model.
 
 mod gen;
 mod model;

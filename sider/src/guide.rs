@@ -206,7 +206,7 @@
 //!
 //! Commands come from TOML files in the repository's `commands/` folder; adding one is adding an
 //! entry and rebuilding (see `commands/README.md` for the format). A crate of yours can do the
-//! same for a module's commands: write a spec file and invoke [`commands!`](crate::commands):
+//! same for a module's commands: write a spec file and invoke [`commands!`](macro@crate::commands):
 //!
 //! ```text
 //! sider::commands! {
