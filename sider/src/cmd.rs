@@ -2,6 +2,7 @@
 
 use crate::args::{ToArg, ToArgs};
 use crate::info::CommandInfo;
+use crate::keys::{KeySpans, Keys};
 use crate::resp;
 use bytes::{Bytes, BytesMut};
 
@@ -27,6 +28,8 @@ pub struct Cmd {
     info: Option<&'static CommandInfo>,
     /// Argument index of the first key written with [`Cmd::push_key`], or 0.
     first_key: usize,
+    /// Where every key written as a key is (for cluster routing).
+    keys: KeySpans,
 }
 
 impl Cmd {
@@ -38,6 +41,7 @@ impl Cmd {
             name,
             info: None,
             first_key: 0,
+            keys: KeySpans::default(),
         };
         for word in name.split(' ').filter(|w| !w.is_empty()) {
             cmd.push_arg(word);
@@ -59,6 +63,7 @@ impl Cmd {
             name: info.name(),
             info: Some(info),
             first_key: 0,
+            keys: KeySpans::default(),
         };
         for word in info.name().split(' ') {
             cmd.push_arg(word);
@@ -80,6 +85,7 @@ impl Cmd {
             name: "",
             info: None,
             first_key: 0,
+            keys: KeySpans::default(),
         }
     }
 
@@ -116,7 +122,9 @@ impl Cmd {
         if self.first_key == 0 {
             self.first_key = self.argc;
         }
+        let start = self.body.len();
         self.push_arg(key);
+        self.keys.record(start, self.body.len(), 0, 1);
     }
 
     /// Appends keys.
@@ -125,7 +133,50 @@ impl Cmd {
         if self.first_key == 0 {
             self.first_key = self.argc;
         }
+        let start = self.body.len();
         keys.write_args(self);
+        self.keys.record(start, self.body.len(), 0, 1);
+    }
+
+    /// Appends blocks of `width` arguments whose `key_at`-th argument is a key, such as `MSET`'s
+    /// key/value pairs.
+    ///
+    /// ```
+    /// let mut cmd = sider::Cmd::new("MSET");
+    /// cmd.push_key_blocks(&[("a", 1), ("b", 2)], 2, 0);
+    /// assert_eq!(cmd.keys().collect::<Vec<_>>(), [b"a", b"b"]);
+    /// ```
+    #[inline]
+    pub fn push_key_blocks(
+        &mut self,
+        blocks: &(impl ToArgs + ?Sized),
+        width: usize,
+        key_at: usize,
+    ) {
+        let (start, argc) = (self.body.len(), self.argc);
+        blocks.write_args(self);
+        if self.argc > argc && self.first_key == 0 {
+            self.first_key = argc + key_at;
+        }
+        self.keys.record(start, self.body.len(), key_at, width);
+    }
+
+    /// Appends a key, for commands built by hand that a cluster client should route by it.
+    ///
+    /// ```
+    /// let cmd = sider::Cmd::new("GET").key("user:1");
+    /// assert_eq!(cmd.keys().next(), Some(&b"user:1"[..]));
+    /// ```
+    #[must_use]
+    pub fn key(mut self, key: impl ToArg) -> Cmd {
+        self.push_key(&key);
+        self
+    }
+
+    /// The arguments written as keys ([`push_key`](Cmd::push_key), [`key`](Cmd::key)...), in
+    /// order; a cluster client routes by their hash slots.
+    pub fn keys(&self) -> Keys<'_> {
+        self.keys.keys(&self.body)
     }
 
     /// Appends the arguments of a [`fragment`](Cmd::fragment).
@@ -137,6 +188,7 @@ impl Cmd {
         if self.first_key == 0 && fragment.first_key != 0 {
             self.first_key = self.argc + fragment.first_key;
         }
+        self.keys.append(&fragment.keys, self.body.len());
         if self.body.is_empty() {
             self.body = fragment.body;
         } else {
@@ -150,6 +202,7 @@ impl Cmd {
         self.body.clear();
         self.argc = 0;
         self.first_key = 0;
+        self.keys.clear();
     }
 
     /// The command's name as given to [`Cmd::new`].

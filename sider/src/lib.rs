@@ -28,6 +28,7 @@ mod connection;
 mod dispatch;
 mod error;
 mod info;
+mod keys;
 mod pipeline;
 mod pool;
 mod pubsub;
@@ -48,6 +49,7 @@ pub use connection::Connection;
 pub use dispatch::Dispatch;
 pub use error::{Error, ErrorKind, ReplyError, ServerError};
 pub use info::CommandInfo;
+pub use keys::Keys;
 pub use pipeline::{
     Batch, Detached, Execute, Ignored, IntoTyped, Pipeline, ReplyList, Transaction, Typed,
 };

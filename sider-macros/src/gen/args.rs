@@ -114,6 +114,22 @@ fn push_value(kind: Kind, target: &TokenStream, value: &TokenStream) -> TokenStr
     }
 }
 
+/// For a repeated block of plain values holding one key, the key's index in the block. Blocks
+/// with options, tokens or nested parts have no fixed width, so their keys are not recorded.
+fn keyed_block(members: &[Node]) -> Option<usize> {
+    let plain = members.iter().all(|m| {
+        !m.optional && !m.multiple && m.token.is_none() && matches!(m.shape, Shape::Value(_))
+    });
+    let mut keys = members
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| matches!(m.shape, Shape::Value(Kind::Key)));
+    match (plain, keys.next(), keys.next()) {
+        (true, Some((i, _)), None) => Some(i),
+        _ => None,
+    }
+}
+
 /// Code that writes a node whose parameters are in scope under their own names.
 pub fn encode(node: &Node, target: &TokenStream, in_block: bool) -> TokenStream {
     let ident = &node.ident;
@@ -122,6 +138,15 @@ pub fn encode(node: &Node, target: &TokenStream, in_block: bool) -> TokenStream 
     let body = match &node.shape {
         Shape::Count(_) => return TokenStream::new(),
         Shape::Flag => quote!(#token),
+        Shape::Value(_) | Shape::Block(_) if node.multiple && optional => {
+            // An optional list inside a block: written only when given.
+            let mut present = node.clone();
+            present.optional = false;
+            let v = format_ident!("__list");
+            present.ident = v.clone();
+            let write = encode(&present, target, false);
+            return quote!(if let ::core::option::Option::Some(#v) = #ident { #write });
+        }
         Shape::Value(kind) if node.multiple => {
             let item = format_ident!("__item");
             if node.multiple_token {
@@ -142,7 +167,14 @@ pub fn encode(node: &Node, target: &TokenStream, in_block: bool) -> TokenStream 
             let push = push_value(*kind, target, &quote!(#ident));
             quote!(#token #push)
         }
-        Shape::Block(_) if node.multiple => quote!(#token #target.push_args(&#ident);),
+        Shape::Block(members) if node.multiple => match keyed_block(members) {
+            // MSET's key/value pairs: record where the keys are, for cluster routing.
+            Some(key_at) => {
+                let width = members.len();
+                quote!(#token #target.push_key_blocks(&#ident, #width, #key_at);)
+            }
+            None => quote!(#token #target.push_args(&#ident);),
+        },
         Shape::Block(members) if optional => {
             // An optional block inside a block is present when its first member is given.
             let members = optional_members(members, true);
