@@ -31,6 +31,9 @@ pub enum ErrorKind {
     Auth,
     /// A transaction did not run because a `WATCH`ed key changed; retrying may succeed.
     Aborted,
+    /// TLS failed: the server's certificate is not trusted (or names another host), the server
+    /// refused the client's certificate (or its absence), or the TLS session broke.
+    Tls,
 }
 
 /// An error reply from the server: its code (the first word, such as `WRONGTYPE`, `NOSCRIPT`,
@@ -174,6 +177,11 @@ impl Error {
         Error::new(ErrorKind::Timeout, context, None)
     }
 
+    #[cfg(feature = "tls")]
+    pub(crate) fn tls(context: impl Into<String>, err: std::io::Error) -> Error {
+        Error::new(ErrorKind::Tls, context, Some(Arc::new(err)))
+    }
+
     pub(crate) fn aborted(context: impl Into<String>) -> Error {
         Error::new(ErrorKind::Aborted, context, None)
     }
@@ -225,7 +233,11 @@ impl Error {
     pub fn is_connection_error(&self) -> bool {
         matches!(
             self.kind(),
-            ErrorKind::Io | ErrorKind::Closed | ErrorKind::Protocol | ErrorKind::Timeout
+            ErrorKind::Io
+                | ErrorKind::Closed
+                | ErrorKind::Protocol
+                | ErrorKind::Timeout
+                | ErrorKind::Tls
         )
     }
 }
@@ -259,6 +271,7 @@ impl fmt::Display for Error {
             ErrorKind::Config => "invalid configuration",
             ErrorKind::Auth => "authentication failed",
             ErrorKind::Aborted => "aborted",
+            ErrorKind::Tls => "TLS failed",
         };
         if self.0.context.is_empty() {
             f.write_str(what)?;
@@ -268,9 +281,12 @@ impl fmt::Display for Error {
         if let Some(server) = &self.0.server {
             write!(f, ": {server}")?;
         }
-        // Reply and protocol errors are short and are the point of the message; I/O errors stay
-        // in `source()` so that chains print them once.
-        if matches!(self.0.kind, ErrorKind::Reply | ErrorKind::Protocol) {
+        // Reply, protocol and TLS errors are short and are the point of the message; I/O errors
+        // stay in `source()` so that chains print them once.
+        if matches!(
+            self.0.kind,
+            ErrorKind::Reply | ErrorKind::Protocol | ErrorKind::Tls
+        ) {
             if let Some(source) = &self.0.source {
                 write!(f, ": {source}")?;
             }
@@ -282,7 +298,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self.0.kind {
-            ErrorKind::Reply | ErrorKind::Protocol => None,
+            ErrorKind::Reply | ErrorKind::Protocol | ErrorKind::Tls => None,
             _ => self
                 .0
                 .source

@@ -36,6 +36,7 @@ mod stats;
 mod reply;
 pub mod guide;
 pub mod resp;
+pub mod sentinel;
 
 #[doc(hidden)]
 pub mod __private;
@@ -44,6 +45,8 @@ pub use args::{Each, ToArg, ToArgs};
 pub use client::{Call, CallFuture, Client};
 pub use cmd::Cmd;
 pub use commands::Commands;
+#[cfg(feature = "tls")]
+pub use conn::TlsConfig;
 pub use conn::{Addr, Config, Event, Message, Protocol, SubscriptionKind, Tracking};
 pub use connection::Connection;
 pub use dispatch::Dispatch;

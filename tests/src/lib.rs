@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 pub mod fake;
 pub mod proxy;
+pub mod sentinel;
 
 /// A `redis-server` child process, killed on drop.
 #[derive(Debug)]
@@ -32,6 +33,7 @@ pub struct RedisServer {
 pub struct ServerBuilder {
     args: Vec<String>,
     password: Option<String>,
+    tls: bool,
 }
 
 impl ServerBuilder {
@@ -52,6 +54,26 @@ impl ServerBuilder {
     pub fn requirepass(mut self, password: &str) -> Self {
         self.password = Some(password.to_owned());
         self.arg("requirepass", password)
+    }
+
+    /// Serves TLS only: the port the harness picks becomes `--tls-port` and `--port 0` turns
+    /// plain TCP off. Give the certificate files with `arg` (`tls-cert-file`...). Readiness is
+    /// then a TCP connect, not a PING.
+    pub fn tls_only(mut self) -> Self {
+        self.tls = true;
+        self
+    }
+
+    /// The words that move a [`tls_only`](Self::tls_only) server to TLS on `port`; they come
+    /// after `--port <port>`, and the last `--port` wins.
+    fn tls_args(&self, port: u16) -> Vec<String> {
+        if !self.tls {
+            return Vec::new();
+        }
+        let port = port.to_string();
+        ["--tls-port", &port, "--port", "0"]
+            .map(str::to_owned)
+            .to_vec()
     }
 
     /// Starts the server, retrying on another port if the chosen one was taken meanwhile.
@@ -116,7 +138,12 @@ impl RedisServer {
                     std::fs::read_to_string(self.dir.path().join("redis.log")).unwrap_or_default();
                 return Err(format!("redis-server exited with {status}: {log}"));
             }
-            if ping(self.port, self.options.password.as_deref()) {
+            let ready = if self.options.tls {
+                TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+            } else {
+                ping(self.port, self.options.password.as_deref())
+            };
+            if ready {
                 return Ok(());
             }
             if Instant::now() > deadline {
@@ -201,6 +228,7 @@ fn spawn_server(options: &ServerBuilder, port: u16, dir: &Path) -> Result<Child,
         .arg(dir.join("redis.sock"))
         .args(["--unixsocketperm", "700", "--daemonize", "no"])
         .args(&options.args)
+        .args(options.tls_args(port))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());

@@ -19,6 +19,18 @@ pub enum Addr {
     },
     /// A Unix domain socket.
     Unix(PathBuf),
+    /// The current primary (or a replica) of a group that Redis Sentinel watches. Each
+    /// connection, reconnects included, asks the sentinels where it is and checks its `ROLE`,
+    /// so a connection lost in a failover comes back to the new primary. See
+    /// [`sentinel`](crate::sentinel).
+    Sentinel {
+        /// The group's name, as in `sentinel monitor <name> ...`.
+        master: String,
+        /// The sentinels' hosts and ports, asked in this order.
+        sentinels: Vec<(String, u16)>,
+        /// Connect to a replica instead of the primary.
+        replica: bool,
+    },
 }
 
 impl fmt::Display for Addr {
@@ -27,6 +39,23 @@ impl fmt::Display for Addr {
             Addr::Tcp { host, port } if host.contains(':') => write!(f, "[{host}]:{port}"),
             Addr::Tcp { host, port } => write!(f, "{host}:{port}"),
             Addr::Unix(path) => write!(f, "unix:{}", path.display()),
+            Addr::Sentinel {
+                master,
+                sentinels,
+                replica,
+            } => {
+                let role = if *replica { "a replica" } else { "the primary" };
+                write!(f, "{role} of `{master}` (sentinels")?;
+                for (i, (host, port)) in sentinels.iter().enumerate() {
+                    let sep = if i == 0 { " " } else { ", " };
+                    let tcp = Addr::Tcp {
+                        host: host.clone(),
+                        port: *port,
+                    };
+                    write!(f, "{sep}{tcp}")?;
+                }
+                f.write_str(")")
+            }
         }
     }
 }
@@ -66,7 +95,8 @@ pub enum Protocol {
 #[derive(Clone)]
 pub struct Config {
     pub(crate) addr: Addr,
-    pub(crate) tls: bool,
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<super::tls::TlsConfig>,
     pub(crate) username: Option<String>,
     pub(crate) password: Option<String>,
     pub(crate) db: i64,
@@ -81,10 +111,11 @@ pub struct Config {
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
-            .field("addr", &self.addr)
-            .field("tls", &self.tls)
-            .field("username", &self.username)
+        let mut d = f.debug_struct("Config");
+        d.field("addr", &self.addr);
+        #[cfg(feature = "tls")]
+        d.field("tls", &self.tls);
+        d.field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("db", &self.db)
             .field("protocol", &self.protocol)
@@ -102,7 +133,8 @@ impl Config {
     fn new(addr: Addr) -> Config {
         Config {
             addr,
-            tls: false,
+            #[cfg(feature = "tls")]
+            tls: None,
             username: None,
             password: None,
             db: 0,
@@ -129,16 +161,82 @@ impl Config {
         Config::new(Addr::Unix(path.into()))
     }
 
-    /// Parses `redis://[user[:password]@]host[:port][/db][?protocol=2]`,
-    /// `rediss://...` (TLS) or `unix:///path/to/socket[?db=N&protocol=2]`.
+    /// The primary of the group `master` that Redis Sentinel watches, found through
+    /// `sentinels` (asked in order) on every connect, so that reconnects follow failovers.
+    /// The other settings (password, database, TLS...) are the data nodes'; sentinels are asked
+    /// without credentials.
     ///
-    /// Query parameters: `protocol` (`2` or `3`), `db`, `client_name`, `password`, `username`.
+    /// ```
+    /// let config = sider::Config::sentinel("mymaster", [("10.0.0.1", 26379), ("10.0.0.2", 26379)]);
+    /// assert_eq!(
+    ///     config.addr().to_string(),
+    ///     "the primary of `mymaster` (sentinels 10.0.0.1:26379, 10.0.0.2:26379)"
+    /// );
+    /// ```
+    pub fn sentinel<H: Into<String>>(
+        master: impl Into<String>,
+        sentinels: impl IntoIterator<Item = (H, u16)>,
+    ) -> Config {
+        Config::new(Addr::Sentinel {
+            master: master.into(),
+            sentinels: sentinels
+                .into_iter()
+                .map(|(host, port)| (host.into(), port))
+                .collect(),
+            replica: false,
+        })
+    }
+
+    /// Like [`Config::sentinel`], but connects to one of the group's healthy replicas (in
+    /// sync with the primary), for reads. Successive connections rotate over them.
+    pub fn sentinel_replica<H: Into<String>>(
+        master: impl Into<String>,
+        sentinels: impl IntoIterator<Item = (H, u16)>,
+    ) -> Config {
+        let mut config = Config::sentinel(master, sentinels);
+        if let Addr::Sentinel { replica, .. } = &mut config.addr {
+            *replica = true;
+        }
+        config
+    }
+
+    /// Connects over TLS, set up as `tls` says (`rediss://` sets the default: verified against
+    /// Mozilla's root store). Needs the `tls` feature.
+    ///
+    /// ```
+    /// let config = sider::Config::tcp("127.0.0.1", 6380)
+    ///     .tls(sider::TlsConfig::new().ca_pem(b"-----BEGIN CERTIFICATE-----..."));
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: super::tls::TlsConfig) -> Config {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Parses `redis://[user[:password]@]host[:port][/db][?protocol=2]`,
+    /// `rediss://...` (TLS), `unix:///path/to/socket[?db=N&protocol=2]`, or
+    /// `redis+sentinel://[user[:password]@]host1[:port1],host2[:port2]/master[/db][?role=replica]`
+    /// (a group Redis Sentinel watches, see [`Config::sentinel`]; sentinel ports default to
+    /// 26379, and `rediss+sentinel://` speaks TLS to sentinels and data nodes alike).
+    ///
+    /// Query parameters: `protocol` (`2` or `3`), `db`, `client_name`, `password`, `username`;
+    /// `role` (`primary` or `replica`) for Sentinel.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::Config`](crate::ErrorKind::Config) for a malformed URL, an unknown scheme or
-    /// parameter, or `rediss://` in a build without TLS.
+    /// parameter, or `rediss://` in a build without the `tls` feature.
     pub fn from_url(url: &str) -> Result<Config, Error> {
+        if let Some((tls, rest)) = url
+            .strip_prefix("redis+sentinel://")
+            .map(|rest| (false, rest))
+            .or_else(|| {
+                url.strip_prefix("rediss+sentinel://")
+                    .map(|rest| (true, rest))
+            })
+        {
+            return super::sentinel::parse_url(tls, rest);
+        }
         let parsed =
             url::Url::parse(url).map_err(|e| Error::config(format!("invalid Redis URL: {e}")))?;
         let mut config = match parsed.scheme() {
@@ -149,7 +247,9 @@ impl Config {
                     None => return Err(Error::config("Redis URL has no host")),
                 };
                 let mut config = Config::tcp(host, parsed.port().unwrap_or(6379));
-                config.tls = parsed.scheme() == "rediss";
+                if parsed.scheme() == "rediss" {
+                    config = config.with_default_tls()?;
+                }
                 match parsed.path().trim_start_matches('/') {
                     "" => {}
                     db => config.db = parse_db(db)?,
@@ -164,7 +264,7 @@ impl Config {
             }
             other => {
                 return Err(Error::config(format!(
-                    "unknown URL scheme `{other}` (expected redis, rediss or unix)"
+                    "unknown URL scheme `{other}` (expected redis, rediss, unix or redis+sentinel)"
                 )))
             }
         };
@@ -200,12 +300,19 @@ impl Config {
         if config.username.as_deref() == Some("") {
             config.username = None;
         }
-        if config.tls {
-            return Err(Error::config(
-                "rediss:// needs TLS, and sider was built without TLS support",
-            ));
-        }
         Ok(config)
+    }
+
+    #[cfg(feature = "tls")]
+    fn with_default_tls(self) -> Result<Config, Error> {
+        Ok(self.tls(super::tls::TlsConfig::default()))
+    }
+
+    #[cfg(not(feature = "tls"))]
+    fn with_default_tls(self) -> Result<Config, Error> {
+        Err(Error::config(
+            "rediss:// needs TLS, and sider was built without TLS support (enable its `tls` feature)",
+        ))
     }
 
     /// Sets the ACL user name (Redis 6+). Without it, `AUTH` uses the `default` user.
@@ -363,13 +470,22 @@ mod tests {
             "redis://localhost?protocol=4",
             "redis://localhost?bogus=1",
             "not a url",
+            #[cfg(not(feature = "tls"))]
             "rediss://localhost",
         ] {
             let err = Config::from_url(url).unwrap_err();
             assert_eq!(err.kind(), crate::ErrorKind::Config, "{url}");
         }
-        let err = Config::from_url("rediss://localhost").unwrap_err();
-        assert!(err.to_string().contains("without TLS"), "{err}");
+        #[cfg(not(feature = "tls"))]
+        {
+            let err = Config::from_url("rediss://localhost").unwrap_err();
+            assert!(err.to_string().contains("without TLS"), "{err}");
+        }
+        #[cfg(feature = "tls")]
+        assert!(Config::from_url("rediss://localhost")
+            .unwrap()
+            .tls
+            .is_some());
     }
 
     #[test]

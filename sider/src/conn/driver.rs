@@ -388,7 +388,7 @@ impl Connection {
     ) -> Connection {
         Connection {
             stream: established.stream,
-            addr: config.addr.clone(),
+            addr: established.addr,
             decoder: established.decoder,
             read_buf: established.read_buf,
             out: BytesMut::with_capacity(16 * 1024),

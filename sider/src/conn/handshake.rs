@@ -1,5 +1,6 @@
 //! Opening a connection and greeting the server: `HELLO 3` with `AUTH` and `SETNAME`, falling back
-//! to RESP2's `AUTH` and `CLIENT SETNAME`; then `SELECT`.
+//! to RESP2's `AUTH` and `CLIENT SETNAME`; then `SELECT`. TLS (the `tls` feature) wraps the TCP
+//! stream first; a Sentinel address is resolved first (see `sentinel.rs`).
 
 use super::config::{Addr, Config, Protocol};
 use super::stream::Stream;
@@ -14,6 +15,8 @@ use tokio::net::TcpStream;
 #[derive(Debug)]
 pub(crate) struct Established {
     pub(crate) stream: Stream,
+    /// The server connected to: for a Sentinel address, the primary or replica it resolved to.
+    pub(crate) addr: Addr,
     pub(crate) read_buf: BytesMut,
     pub(crate) decoder: Decoder,
     pub(crate) protocol: Protocol,
@@ -31,41 +34,91 @@ pub(crate) async fn connect(config: &Config) -> Result<Established, Error> {
 }
 
 async fn connect_inner(config: &Config) -> Result<Established, Error> {
-    let stream = match &config.addr {
-        Addr::Tcp { host, port } => {
-            let tcp = TcpStream::connect((host.as_str(), *port))
-                .await
-                .map_err(|e| Error::io(format!("connecting to {}", config.addr), e))?;
-            tcp.set_nodelay(true)
-                .map_err(|e| Error::io(format!("setting TCP_NODELAY on {}", config.addr), e))?;
-            Stream::Tcp(tcp)
-        }
-        #[cfg(unix)]
-        Addr::Unix(path) => Stream::Unix(
-            tokio::net::UnixStream::connect(path)
-                .await
-                .map_err(|e| Error::io(format!("connecting to {}", config.addr), e))?,
-        ),
-        #[cfg(not(unix))]
-        Addr::Unix(_) => return Err(Error::config("Unix sockets need a Unix platform")),
-    };
-    let mut conn = Established {
-        stream,
-        read_buf: BytesMut::with_capacity(16 * 1024),
-        decoder: Decoder::new(config.limits),
-        protocol: config.protocol,
-    };
+    match &config.addr {
+        Addr::Sentinel {
+            master,
+            sentinels,
+            replica,
+        } => super::sentinel::connect(config, master, sentinels, *replica).await,
+        addr => connect_to(config, addr).await,
+    }
+}
+
+/// Connects to the server at `addr` (TCP or Unix) and greets it as `config` says.
+pub(super) async fn connect_to(config: &Config, addr: &Addr) -> Result<Established, Error> {
+    let stream = open(config, addr).await?;
+    let mut conn = Established::new(stream, addr.clone(), config);
     conn.greet(config).await?;
     Ok(conn)
 }
 
+/// Opens the byte stream to `addr`, with TLS when `config` asks for it.
+pub(super) async fn open(config: &Config, addr: &Addr) -> Result<Stream, Error> {
+    #[cfg(not(feature = "tls"))]
+    let _ = config; // only its TLS settings are read here
+    match addr {
+        Addr::Tcp { host, port } => {
+            let tcp = TcpStream::connect((host.as_str(), *port))
+                .await
+                .map_err(|e| Error::io(format!("connecting to {addr}"), e))?;
+            tcp.set_nodelay(true)
+                .map_err(|e| Error::io(format!("setting TCP_NODELAY on {addr}"), e))?;
+            #[cfg(feature = "tls")]
+            if let Some(tls) = &config.tls {
+                let tls = super::tls::handshake(tls, host, addr, tcp).await?;
+                return Ok(Stream::Tls(Box::new(tls)));
+            }
+            Ok(Stream::Tcp(tcp))
+        }
+        #[cfg(unix)]
+        Addr::Unix(path) => {
+            #[cfg(feature = "tls")]
+            if config.tls.is_some() {
+                return Err(Error::config(
+                    "TLS is for TCP addresses: Redis does not speak TLS on a Unix socket",
+                ));
+            }
+            let unix = tokio::net::UnixStream::connect(path)
+                .await
+                .map_err(|e| Error::io(format!("connecting to {addr}"), e))?;
+            Ok(Stream::Unix(unix))
+        }
+        #[cfg(not(unix))]
+        Addr::Unix(_) => Err(Error::config("Unix sockets need a Unix platform")),
+        Addr::Sentinel { .. } => Err(Error::config(format!(
+            "{addr} is found through Sentinel, not connected to directly"
+        ))),
+    }
+}
+
+/// An I/O error on a stream that may be TLS, where rustls's own errors (a refused client
+/// certificate) arrive as I/O errors.
+fn io_error(context: String, e: std::io::Error) -> Error {
+    #[cfg(feature = "tls")]
+    return super::tls::io_error(context, e);
+    #[cfg(not(feature = "tls"))]
+    Error::io(context, e)
+}
+
 impl Established {
-    async fn call(&mut self, cmd: &Cmd, addr: &Addr) -> Result<Frame, Error> {
+    /// A stream not yet greeted; `call` works on it (in RESP2 unless `config` said otherwise).
+    pub(super) fn new(stream: Stream, addr: Addr, config: &Config) -> Established {
+        Established {
+            stream,
+            addr,
+            read_buf: BytesMut::with_capacity(16 * 1024),
+            decoder: Decoder::new(config.limits),
+            protocol: config.protocol,
+        }
+    }
+
+    /// Sends one command and waits for its reply.
+    pub(super) async fn call(&mut self, cmd: &Cmd, addr: &Addr) -> Result<Frame, Error> {
         let bytes = cmd.to_bytes();
         self.stream
             .write_all(&bytes)
             .await
-            .map_err(|e| Error::io(format!("writing {} to {addr}", cmd.name()), e))?;
+            .map_err(|e| io_error(format!("writing {} to {addr}", cmd.name()), e))?;
         loop {
             match self.decoder.decode(&mut self.read_buf) {
                 // RESP3 may deliver pushes at any time; none are expected during the handshake.
@@ -78,7 +131,7 @@ impl Established {
                 .stream
                 .read_buf(&mut self.read_buf)
                 .await
-                .map_err(|e| Error::io(format!("reading from {addr}"), e))?;
+                .map_err(|e| io_error(format!("reading from {addr}"), e))?;
             if n == 0 {
                 return Err(Error::closed(format!(
                     "{addr} closed the connection during the handshake"
@@ -88,7 +141,7 @@ impl Established {
     }
 
     async fn greet(&mut self, config: &Config) -> Result<(), Error> {
-        let addr = &config.addr;
+        let addr = &self.addr.clone();
         if self.protocol == Protocol::Resp3 {
             let mut hello = Cmd::new("HELLO").arg(3);
             if let Some(password) = &config.password {
@@ -141,8 +194,9 @@ impl Established {
                 "client-side caching needs RESP3 (the server refused HELLO 3, or protocol=2 was asked for)",
             ));
         }
-        if let Frame::Error(line) = self.call(&tracking.command(), &config.addr).await? {
-            return Err(Error::server(&line).context(format!("CLIENT TRACKING on {}", config.addr)));
+        let addr = self.addr.clone();
+        if let Frame::Error(line) = self.call(&tracking.command(), &addr).await? {
+            return Err(Error::server(&line).context(format!("CLIENT TRACKING on {addr}")));
         }
         Ok(())
     }
@@ -151,11 +205,10 @@ impl Established {
         self.track(config).await?;
         if config.db != 0 {
             let select = Cmd::new("SELECT").arg(config.db);
-            if let Frame::Error(line) = self.call(&select, &config.addr).await? {
-                return Err(Error::server(&line).context(format!(
-                    "selecting database {} on {}",
-                    config.db, config.addr
-                )));
+            let addr = self.addr.clone();
+            if let Frame::Error(line) = self.call(&select, &addr).await? {
+                return Err(Error::server(&line)
+                    .context(format!("selecting database {} on {addr}", config.db)));
             }
         }
         Ok(())

@@ -7,11 +7,17 @@ mod config;
 mod driver;
 mod handshake;
 mod push;
-mod trace;
+mod sentinel;
 mod stream;
+#[cfg(feature = "tls")]
+mod tls;
+mod trace;
 
 pub use config::{Addr, Config, Protocol};
 pub(crate) use driver::{spawn, Handle, Payload, Request, Waiter};
 pub(crate) use handshake::connect;
 pub(crate) use push::{Cache, PubSubOp};
 pub use push::{Event, Message, SubscriptionKind, Tracking};
+pub(crate) use sentinel::{primary_addr, replica_addrs};
+#[cfg(feature = "tls")]
+pub use tls::TlsConfig;
