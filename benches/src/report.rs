@@ -87,6 +87,10 @@ pub struct Results {
     pub big: Vec<(Kind, Summary)>,
     /// Peak memory of one big pipeline per client.
     pub memory: Vec<(Kind, MemoryRow)>,
+    /// `/proc/loadavg` when the measurements ended.
+    pub load_end: String,
+    /// The share of the machine's CPU time that other processes used during the run.
+    pub others_cpu: Option<f64>,
     /// Markdown appended at the end (the codec section `benches/run` prepares).
     pub appendix: String,
 }
@@ -199,6 +203,20 @@ impl Results {
                 ""
             }
         );
+        if let Some(share) = self.others_cpu.filter(|s| *s >= 0.05) {
+            let _ = writeln!(
+                md,
+                "**The machine was busy with other work during this run**: other processes used \
+                 {:.0}% of its CPU time (load average {} at the start, {} at the end, on {} \
+                 CPUs). Every figure, the ceiling's included, is inflated and noisy: compare \
+                 ratios measured in the same run rather than absolute numbers, and rerun \
+                 `benches/run` on an idle machine for figures that count.\n",
+                share * 100.0,
+                m.load_start,
+                self.load_end,
+                m.cpus
+            );
+        }
         let _ = writeln!(md, "## Machine and software\n");
         let _ = writeln!(md, "| | |\n|---|---|");
         let _ = writeln!(md, "| CPU | {} ({} logical CPUs) |", m.cpu, m.cpus);
@@ -212,11 +230,24 @@ impl Results {
         };
         let _ = writeln!(md, "| compiler | {} ({profile}) |", m.rustc);
         let _ = writeln!(md, "| runtime | tokio, {} |", self.runtime);
+        let _ = writeln!(
+            md,
+            "| load average (1, 5, 15 min) | {} at the start, {} at the end |",
+            m.load_start, self.load_end
+        );
+        if let Some(share) = self.others_cpu {
+            let _ = writeln!(
+                md,
+                "| CPU used by other processes during the run | {:.0}% of the machine's |",
+                share * 100.0
+            );
+        }
         let clients: Vec<String> = Kind::ALL
             .iter()
             .map(|k| format!("{} {}", k.package(), locked_version(k.package())))
             .collect();
         let _ = writeln!(md, "| clients | {} |", clients.join(", "));
+        let _ = writeln!(md, "| sider's commit | {} |", m.commit);
         let _ = writeln!(
             md,
             "| server placement | {} |\n",

@@ -146,6 +146,8 @@ fn main() -> Result<()> {
         concurrent: Vec::new(),
         big: Vec::new(),
         memory: Vec::new(),
+        load_end: String::new(),
+        others_cpu: None,
         appendix: match &args.appendix {
             Some(path) => std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?,
@@ -153,6 +155,7 @@ fn main() -> Result<()> {
         },
     };
 
+    let cpu_start = sider_benches::machine::CpuTimes::now();
     measure_ceilings(&plan, &host, port, &mut results)?;
     runtime.block_on(measure_clients(
         &plan,
@@ -175,6 +178,8 @@ fn main() -> Result<()> {
         results.memory.push((kind, row));
     }
     drop(server);
+    results.load_end = sider_benches::machine::load_average();
+    results.others_cpu = cpu_start.others_share(&sider_benches::machine::CpuTimes::now());
 
     let md = results.markdown();
     if let Some(dir) = args.out.parent() {
