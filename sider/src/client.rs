@@ -117,6 +117,11 @@ impl Client {
         })
     }
 
+    /// The driver handle, for clients built on this one (the cluster client's pipelines).
+    pub(crate) fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
     /// The protocol the server agreed to on connect.
     pub fn protocol(&self) -> Protocol {
         self.protocol

@@ -31,6 +31,9 @@ pub enum ErrorKind {
     Auth,
     /// A transaction did not run because a `WATCH`ed key changed; retrying may succeed.
     Aborted,
+    /// A cluster command, transaction or pipeline slot whose keys hash to different slots; it
+    /// was not sent. Give the keys a common `{hash tag}`, or split the command per slot.
+    CrossSlot,
     /// TLS failed: the server's certificate is not trusted (or names another host), the server
     /// refused the client's certificate (or its absence), or the TLS session broke.
     Tls,
@@ -141,6 +144,8 @@ struct Inner {
     context: String,
     server: Option<ServerError>,
     source: Option<Source>,
+    /// The command was certainly not written: its connection could not be opened.
+    unsent: bool,
 }
 
 impl Error {
@@ -150,7 +155,20 @@ impl Error {
             context: context.into(),
             server: None,
             source,
+            unsent: false,
         }))
+    }
+
+    /// Marks an error met before any command was written (opening the connection), so that a
+    /// caller may resend even a command that is not idempotent.
+    pub(crate) fn unsent(mut self) -> Error {
+        self.0.unsent = true;
+        self
+    }
+
+    /// Whether the command certainly never reached the server (see [`Error::unsent`]).
+    pub(crate) fn is_unsent(&self) -> bool {
+        self.0.unsent
     }
 
     pub(crate) fn io(context: impl Into<String>, err: std::io::Error) -> Error {
@@ -184,6 +202,10 @@ impl Error {
 
     pub(crate) fn aborted(context: impl Into<String>) -> Error {
         Error::new(ErrorKind::Aborted, context, None)
+    }
+
+    pub(crate) fn cross_slot(context: impl Into<String>) -> Error {
+        Error::new(ErrorKind::CrossSlot, context, None)
     }
 
     pub(crate) fn auth(context: impl Into<String>, server: ServerError) -> Error {
@@ -271,6 +293,7 @@ impl fmt::Display for Error {
             ErrorKind::Config => "invalid configuration",
             ErrorKind::Auth => "authentication failed",
             ErrorKind::Aborted => "aborted",
+            ErrorKind::CrossSlot => "keys in different hash slots",
             ErrorKind::Tls => "TLS failed",
         };
         if self.0.context.is_empty() {

@@ -21,6 +21,7 @@ extern crate self as sider;
 
 mod args;
 mod client;
+pub mod cluster;
 mod cmd;
 pub mod commands;
 mod conn;

@@ -24,13 +24,15 @@ pub(crate) struct Established {
 
 /// Connects to `config.addr` and runs the handshake, within `config.connect_timeout`.
 pub(crate) async fn connect(config: &Config) -> Result<Established, Error> {
-    match tokio::time::timeout(config.connect_timeout, connect_inner(config)).await {
+    let result = match tokio::time::timeout(config.connect_timeout, connect_inner(config)).await {
         Ok(result) => result,
         Err(_) => Err(Error::timeout(format!(
             "connecting to {} (limit {:?})",
             config.addr, config.connect_timeout
         ))),
-    }
+    };
+    // Requests that fail here were never written: a cluster client may resend them elsewhere.
+    result.map_err(Error::unsent)
 }
 
 async fn connect_inner(config: &Config) -> Result<Established, Error> {

@@ -115,6 +115,13 @@ pub struct Detached {
     scratch: BytesMut,
 }
 
+impl Detached {
+    /// A builder that writes its command into a recycled buffer (cleared first).
+    pub(crate) fn with_scratch(scratch: BytesMut) -> Detached {
+        Detached { scratch }
+    }
+}
+
 impl Dispatch for Detached {
     type Out<T: FromReply> = Typed<T>;
 
