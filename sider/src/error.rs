@@ -95,36 +95,92 @@ impl std::error::Error for ServerError {}
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReplyError {
-    expected: &'static str,
-    got: String,
+    /// Where in the reply, e.g. "field `age`"; empty for the reply as a whole.
+    place: String,
+    detail: Detail,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Detail {
+    Mismatch {
+        expected: &'static str,
+        got: String,
+    },
+    /// A decoder's own sentence (serde's "missing field `age`").
+    Message(String),
 }
 
 impl ReplyError {
     /// A mismatch between the `expected` shape and the frame that arrived.
     pub fn unexpected(expected: &'static str, got: &Frame) -> ReplyError {
-        ReplyError {
-            expected,
-            got: got.describe().to_string(),
-        }
+        ReplyError::invalid(expected, got.describe())
     }
 
     /// A mismatch described in words, for values whose content (not shape) is wrong.
     pub fn invalid(expected: &'static str, got: impl fmt::Display) -> ReplyError {
         ReplyError {
-            expected,
-            got: got.to_string(),
+            place: String::new(),
+            detail: Detail::Mismatch {
+                expected,
+                got: got.to_string(),
+            },
         }
     }
 
-    /// What the decoder expected, e.g. `"integer"`.
+    /// A failure described in a sentence of its own, for decoders built on another library
+    /// (such as serde) whose errors are not shape mismatches.
+    ///
+    /// ```
+    /// let err = sider::ReplyError::message("missing field `age`");
+    /// assert_eq!(err.to_string(), "missing field `age`");
+    /// ```
+    pub fn message(text: impl fmt::Display) -> ReplyError {
+        ReplyError {
+            place: String::new(),
+            detail: Detail::Message(text.to_string()),
+        }
+    }
+
+    /// Says where in the reply the failure is, such as a field of a record; a later call names
+    /// an outer place and goes first.
+    ///
+    /// ```
+    /// let err = sider::ReplyError::invalid("integer", "\"abc\"").at("field `age`");
+    /// assert_eq!(err.to_string(), "field `age`: expected integer, got \"abc\"");
+    /// ```
+    #[must_use]
+    pub fn at(mut self, place: impl fmt::Display) -> ReplyError {
+        self.place = if self.place.is_empty() {
+            place.to_string()
+        } else {
+            format!("{place}: {}", self.place)
+        };
+        self
+    }
+
+    /// What the decoder expected, e.g. `"integer"`; empty for a [`message`](Self::message).
     pub fn expected(&self) -> &str {
-        self.expected
+        match &self.detail {
+            Detail::Mismatch { expected, .. } => expected,
+            Detail::Message(_) => "",
+        }
+    }
+
+    /// Where in the reply the failure is (see [`at`](Self::at)); empty for the whole reply.
+    pub fn place(&self) -> &str {
+        &self.place
     }
 }
 
 impl fmt::Display for ReplyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "expected {}, got {}", self.expected, self.got)
+        if !self.place.is_empty() {
+            write!(f, "{}: ", self.place)?;
+        }
+        match &self.detail {
+            Detail::Mismatch { expected, got } => write!(f, "expected {expected}, got {got}"),
+            Detail::Message(text) => f.write_str(text),
+        }
     }
 }
 

@@ -28,16 +28,23 @@ mod conn;
 mod connection;
 mod dispatch;
 mod error;
+pub mod guide;
 mod info;
+#[cfg(feature = "json")]
+mod json;
 mod keys;
 mod pipeline;
 mod pool;
 mod pubsub;
-mod stats;
+#[cfg(feature = "serde")]
+mod record;
 mod reply;
-pub mod guide;
 pub mod resp;
+pub mod scan;
+mod script;
 pub mod sentinel;
+mod stats;
+mod target;
 
 #[doc(hidden)]
 pub mod __private;
@@ -53,20 +60,26 @@ pub use connection::Connection;
 pub use dispatch::Dispatch;
 pub use error::{Error, ErrorKind, ReplyError, ServerError};
 pub use info::CommandInfo;
+#[cfg(feature = "json")]
+pub use json::Json;
 pub use keys::Keys;
 pub use pipeline::{
     Batch, Detached, Execute, Ignored, IntoTyped, Pipeline, ReplyList, Transaction, Typed,
 };
 pub use pool::{Pool, PooledConnection};
 pub use pubsub::Subscription;
-pub use stats::{Stats, LATENCY_BUCKETS_US};
+#[cfg(feature = "serde")]
+pub use record::Record;
 pub use reply::FromReply;
 pub use resp::Frame as Value;
+pub use scan::{Scan, ScanStream};
+pub use script::{Invoke, Script, ScriptCall, ScriptFuture};
 /// Generates a trait of typed methods from spec files, for a module's commands or your own; see
 /// `commands/README.md` for the format and `examples/` for a RediSearch spec.
 pub use sider_macros::commands;
+pub use stats::{Stats, LATENCY_BUCKETS_US};
 
 /// The traits that put typed commands in scope: `use sider::prelude::*;`.
 pub mod prelude {
-    pub use crate::{Commands, Dispatch, Execute, FromReply, ToArg, ToArgs};
+    pub use crate::{Commands, Dispatch, Execute, FromReply, Invoke, Scan, ToArg, ToArgs};
 }

@@ -261,7 +261,7 @@ impl<T: FromReply> FromReply for Vec<T> {
 
 /// Splits a map-shaped reply into pairs: a RESP3 map, a RESP2 flat array of alternating keys and
 /// values, or an array of two-element arrays.
-fn pairs(frame: Frame) -> Result<Vec<(Frame, Frame)>, ReplyError> {
+pub(crate) fn pairs(frame: Frame) -> Result<Vec<(Frame, Frame)>, ReplyError> {
     match frame {
         Frame::Map(pairs) => Ok(pairs),
         Frame::Array(items) | Frame::Set(items) => {

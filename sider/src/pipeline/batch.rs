@@ -7,6 +7,7 @@ use crate::dispatch::Dispatch;
 use crate::error::Error;
 use crate::info::CommandInfo;
 use crate::reply::FromReply;
+use crate::script::Script;
 use bytes::BytesMut;
 use std::marker::PhantomData;
 
@@ -56,7 +57,11 @@ impl<'c, T: FromReply> Batch<'c, T> {
         let detached = Detached {
             scratch: std::mem::take(&mut self.queue.scratch),
         };
-        self.queue.push(build(detached).into_typed().cmd);
+        let typed = build(detached).into_typed();
+        if let Some(script) = &typed.script {
+            self.queue.preload(script);
+        }
+        self.queue.push(typed.cmd);
         self
     }
 
@@ -83,7 +88,7 @@ impl<T: FromReply> Execute for Batch<'_, T> {
 
     async fn execute(self) -> Result<Vec<T>, Error> {
         let count = self.queue.len();
-        let frames = send_many(self.handle, self.queue.buf, count).await?;
+        let frames = send_many(self.handle, self.queue.buf, count, &self.queue.scripts).await?;
         let names = &self.queue.names;
         frames
             .into_iter()
@@ -94,7 +99,7 @@ impl<T: FromReply> Execute for Batch<'_, T> {
 
     async fn execute_each(self) -> Result<Vec<Result<T, Error>>, Error> {
         let count = self.queue.len();
-        let frames = send_many(self.handle, self.queue.buf, count).await?;
+        let frames = send_many(self.handle, self.queue.buf, count, &self.queue.scripts).await?;
         let names = &self.queue.names;
         Ok(frames
             .into_iter()
@@ -104,7 +109,13 @@ impl<T: FromReply> Execute for Batch<'_, T> {
     }
 
     async fn execute_ignore_results(self) -> Result<Ignored, Error> {
-        send_discard(self.handle, self.queue.buf, &self.queue.names).await
+        send_discard(
+            self.handle,
+            self.queue.buf,
+            &self.queue.names,
+            &self.queue.scripts,
+        )
+        .await
     }
 }
 
@@ -128,6 +139,7 @@ impl Dispatch for Detached {
     fn dispatch<T: FromReply>(self, cmd: Cmd) -> Typed<T> {
         Typed {
             cmd,
+            script: None,
             reply: PhantomData,
         }
     }
@@ -141,11 +153,22 @@ impl Dispatch for Detached {
 #[derive(Debug)]
 pub struct Typed<T> {
     cmd: Cmd,
+    /// The script an `EVALSHA` command runs, for the batch to load first.
+    script: Option<Script>,
     reply: PhantomData<fn() -> T>,
 }
 
 impl<T> Typed<T> {
-    /// The command.
+    pub(crate) fn with_script(cmd: Cmd, script: Script) -> Self {
+        Typed {
+            cmd,
+            script: Some(script),
+            reply: PhantomData,
+        }
+    }
+
+    /// The command. A script call's command is an `EVALSHA` that counts on the batch to load
+    /// its script first; sent on its own it may meet `NOSCRIPT`.
     pub fn into_cmd(self) -> Cmd {
         self.cmd
     }

@@ -21,6 +21,7 @@ use crate::error::Error;
 use crate::info::CommandInfo;
 use crate::reply::FromReply;
 use crate::resp::Frame;
+use crate::script::Script;
 use bytes::BytesMut;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -97,6 +98,8 @@ pub(crate) struct Queue {
     pub(crate) names: Vec<&'static str>,
     /// The buffer of the last command, reused for the next one.
     scratch: BytesMut,
+    /// The distinct scripts the commands run with `EVALSHA`, loaded ahead of them.
+    pub(crate) scripts: Vec<Script>,
 }
 
 impl Queue {
@@ -113,6 +116,56 @@ impl Queue {
     pub(crate) fn len(&self) -> usize {
         self.names.len()
     }
+
+    /// Notes that a command runs `script` by its digest, so that it is loaded first.
+    pub(crate) fn preload(&mut self, script: &Script) {
+        if !self.scripts.iter().any(|s| s.sha1() == script.sha1()) {
+            self.scripts.push(script.clone());
+        }
+    }
+}
+
+/// Sends `SCRIPT LOAD` for each script ahead of a batch that runs them with `EVALSHA`. The batch
+/// goes next on the same connection, which runs commands in order, so no `EVALSHA` of it can meet
+/// `NOSCRIPT` (short of a `SCRIPT FLUSH` from another client in between).
+fn send_preload(
+    handle: &Handle,
+    scripts: &[Script],
+) -> Option<oneshot::Receiver<Result<Vec<Frame>, Error>>> {
+    if scripts.is_empty() {
+        return None;
+    }
+    let mut buf = BytesMut::new();
+    for script in scripts {
+        script.load_cmd().encode(&mut buf);
+    }
+    let (tx, rx) = oneshot::channel();
+    handle.send(Request {
+        payload: Payload::Encoded(buf.freeze()),
+        waiter: Waiter::Many {
+            expected: scripts.len(),
+            frames: Vec::with_capacity(scripts.len()),
+            tx,
+        },
+    });
+    Some(rx)
+}
+
+/// Fails when a preloaded script did not load (it does not compile): that error, rather than
+/// the `NOSCRIPT` its `EVALSHA` then got, is the one to report.
+async fn check_preload(
+    loading: Option<oneshot::Receiver<Result<Vec<Frame>, Error>>>,
+) -> Result<(), Error> {
+    let Some(rx) = loading else {
+        return Ok(());
+    };
+    let frames = rx
+        .await
+        .unwrap_or_else(|_| Err(Error::closed("the connection driver has stopped")))?;
+    match frames.iter().find_map(Frame::as_error) {
+        Some(line) => Err(Error::server(line).context("SCRIPT LOAD ahead of the pipeline")),
+        None => Ok(()),
+    }
 }
 
 /// Sends encoded commands and collects `count` replies.
@@ -120,7 +173,9 @@ pub(crate) async fn send_many(
     handle: &Handle,
     buf: BytesMut,
     count: usize,
+    scripts: &[Script],
 ) -> Result<Vec<Frame>, Error> {
+    let loading = send_preload(handle, scripts);
     let (tx, rx) = oneshot::channel();
     handle.send(Request {
         payload: Payload::Encoded(buf.freeze()),
@@ -130,8 +185,11 @@ pub(crate) async fn send_many(
             tx,
         },
     });
-    rx.await
-        .unwrap_or_else(|_| Err(Error::closed("the connection driver has stopped")))
+    let frames = rx
+        .await
+        .unwrap_or_else(|_| Err(Error::closed("the connection driver has stopped")));
+    check_preload(loading).await?;
+    frames
 }
 
 /// Sends encoded commands and counts `count` replies without keeping them.
@@ -139,7 +197,9 @@ pub(crate) async fn send_discard(
     handle: &Handle,
     buf: BytesMut,
     names: &[&'static str],
+    scripts: &[Script],
 ) -> Result<Ignored, Error> {
+    let loading = send_preload(handle, scripts);
     let (tx, rx) = oneshot::channel();
     let count = names.len();
     handle.send(Request {
@@ -153,7 +213,9 @@ pub(crate) async fn send_discard(
     });
     let summary = rx
         .await
-        .unwrap_or_else(|_| Err(Error::closed("the connection driver has stopped")))?;
+        .unwrap_or_else(|_| Err(Error::closed("the connection driver has stopped")));
+    check_preload(loading).await?;
+    let summary = summary?;
     match summary.first_error {
         None => Ok(Ignored { replies: count }),
         Some((index, Frame::Error(line))) => Err(Error::server(&line).context(format_args!(
@@ -225,6 +287,11 @@ impl<'c, L> Pipeline<'c, L> {
     pub fn is_empty(&self) -> bool {
         self.queue.len() == 0
     }
+
+    /// Loads `script` ahead of the pipeline's commands.
+    pub(crate) fn preload(&mut self, script: &Script) {
+        self.queue.preload(script);
+    }
 }
 
 impl<'c, L> Dispatch for Pipeline<'c, L> {
@@ -250,18 +317,24 @@ impl<L: ReplyList> Execute for Pipeline<'_, L> {
 
     async fn execute(self) -> Result<L::Tuple, Error> {
         let count = self.queue.len();
-        let frames = send_many(self.handle, self.queue.buf, count).await?;
+        let frames = send_many(self.handle, self.queue.buf, count, &self.queue.scripts).await?;
         L::decode(frames, &self.queue.names)
     }
 
     async fn execute_each(self) -> Result<L::Each, Error> {
         let count = self.queue.len();
-        let frames = send_many(self.handle, self.queue.buf, count).await?;
+        let frames = send_many(self.handle, self.queue.buf, count, &self.queue.scripts).await?;
         Ok(L::decode_each(frames, &self.queue.names))
     }
 
     async fn execute_ignore_results(self) -> Result<Ignored, Error> {
-        send_discard(self.handle, self.queue.buf, &self.queue.names).await
+        send_discard(
+            self.handle,
+            self.queue.buf,
+            &self.queue.names,
+            &self.queue.scripts,
+        )
+        .await
     }
 }
 

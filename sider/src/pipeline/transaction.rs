@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::info::CommandInfo;
 use crate::reply::FromReply;
 use crate::resp::Frame;
+use crate::script::Script;
 use std::marker::PhantomData;
 
 /// A MULTI/EXEC transaction: the same typed builder as a [`Pipeline`](super::Pipeline), run
@@ -58,11 +59,17 @@ impl<'c, L> Transaction<'c, L> {
         self.queue.len() == 0
     }
 
+    /// Loads `script` before MULTI.
+    pub(crate) fn preload(&mut self, script: &Script) {
+        self.queue.preload(script);
+    }
+
     /// Sends MULTI, the commands and EXEC; returns EXEC's replies.
     async fn run(mut self) -> Result<(Vec<Frame>, Vec<&'static str>), Error> {
         let count = self.queue.len();
         Cmd::new("EXEC").encode(&mut self.queue.buf);
-        let mut frames = send_many(self.handle, self.queue.buf, count + 2).await?;
+        let mut frames =
+            send_many(self.handle, self.queue.buf, count + 2, &self.queue.scripts).await?;
         let names = self.queue.names;
         let exec = frames.pop().unwrap_or(Frame::Null);
         if let Some(Frame::Error(line)) = frames.first() {
