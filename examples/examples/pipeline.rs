@@ -24,7 +24,10 @@ async fn main() -> anyhow::Result<()> {
     }
     let results: Vec<Option<String>> = batch.execute().await?;
     let elapsed = started.elapsed();
-    assert!(results.iter().zip(&items).all(|(r, i)| r.as_deref() == Some(i.as_str())));
+    assert!(results
+        .iter()
+        .zip(&items)
+        .all(|(r, i)| r.as_deref() == Some(i.as_str())));
     println!(
         "20,000 commands in {:.1} ms ({:.2} µs a command)",
         elapsed.as_secs_f64() * 1e3,

@@ -230,6 +230,12 @@ impl Client {
         Batch::new(&self.handle)
     }
 
+    /// Starts a [`Batch`] sent as one MULTI/EXEC transaction: the loop form of
+    /// [`transaction`](Client::transaction), returning EXEC's replies as a `Vec<T>`.
+    pub fn transaction_batch<T: FromReply>(&self) -> Batch<'_, T> {
+        Batch::atomic(&self.handle)
+    }
+
     /// Starts a MULTI/EXEC transaction; see [`Transaction`].
     ///
     /// Its commands go out in one write, so other tasks' commands never land inside it.

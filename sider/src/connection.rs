@@ -121,6 +121,11 @@ impl Connection {
         Batch::new(&self.handle)
     }
 
+    /// Starts a batch sent as one MULTI/EXEC transaction on this connection.
+    pub fn transaction_batch<T: FromReply>(&mut self) -> Batch<'_, T> {
+        Batch::atomic(&self.handle)
+    }
+
     /// Starts a MULTI/EXEC transaction on this connection; with keys `WATCH`ed first, EXEC fails
     /// with [`ErrorKind::Aborted`] if any of them changed.
     pub fn transaction(&mut self) -> Transaction<'_> {

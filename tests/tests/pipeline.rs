@@ -385,3 +385,21 @@ async fn concurrent_pipelines_and_transactions_get_their_own_replies() -> anyhow
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn transaction_batch_is_the_loop_form_of_a_transaction() -> anyhow::Result<()> {
+    let server = RedisServer::start();
+    let client = client(&server, 3).await;
+    let mut tx = client.transaction_batch();
+    for _ in 0..100 {
+        tx.push(|c| c.incr("looped"));
+    }
+    let counts: Vec<i64> = tx.execute().await?;
+    assert_eq!(counts, (1..=100).collect::<Vec<i64>>());
+    let mut tx = client.transaction_batch::<()>();
+    tx.push(|c| c.set("a", 1));
+    tx.push_cmd(Cmd::new("INCR"));
+    let err = tx.execute().await.unwrap_err();
+    assert_eq!(err.server_error().map(|e| e.code()), Some("EXECABORT"), "{err}");
+    Ok(())
+}

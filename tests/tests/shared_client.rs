@@ -180,7 +180,9 @@ async fn futures_join_all<F: std::future::Future>(
 
 #[tokio::test]
 async fn response_timeout_fails_a_stalled_call_and_the_client_recovers() -> anyhow::Result<()> {
-    let server = RedisServer::builder().arg("enable-debug-command", "yes").start();
+    let server = RedisServer::builder()
+        .arg("enable-debug-command", "yes")
+        .start();
     let config =
         sider::Config::tcp("127.0.0.1", server.port()).response_timeout(Duration::from_millis(200));
     let client = Client::connect_with(config).await?;

@@ -172,7 +172,7 @@ async fn soak_with_random_connection_cuts() -> anyhow::Result<()> {
         seed ^= seed << 17;
         tokio::time::sleep(Duration::from_millis(50 + seed % 250)).await;
         proxy
-            .cut_all(if seed % 2 == 0 {
+            .cut_all(if seed & 1 == 0 {
                 Cut::Reset
             } else {
                 Cut::Close

@@ -12,7 +12,13 @@ async fn counters_follow_the_traffic() -> anyhow::Result<()> {
     client.set("k", "v").await?;
     let _: Option<String> = client.get("k").await?;
     let _ = client.incr("k").await; // an error reply
-    let (_, _, _) = client.pipeline().incr("n").incr("n").get::<i64>("n").execute().await?;
+    let (_, _, _) = client
+        .pipeline()
+        .incr("n")
+        .incr("n")
+        .get::<i64>("n")
+        .execute()
+        .await?;
     let after = client.stats();
     assert_eq!(after.commands - before.commands, 6);
     assert_eq!(after.replies - before.replies, 6);

@@ -7,6 +7,7 @@ use crate::dispatch::Dispatch;
 use crate::error::Error;
 use crate::info::CommandInfo;
 use crate::reply::FromReply;
+use crate::resp::Frame;
 use crate::script::Script;
 use bytes::BytesMut;
 use std::marker::PhantomData;
@@ -40,6 +41,8 @@ use std::marker::PhantomData;
 pub struct Batch<'c, T> {
     handle: &'c Handle,
     queue: Queue,
+    /// Sent inside MULTI/EXEC.
+    atomic: bool,
     reply: PhantomData<fn() -> T>,
 }
 
@@ -48,8 +51,29 @@ impl<'c, T: FromReply> Batch<'c, T> {
         Batch {
             handle,
             queue: Queue::default(),
+            atomic: false,
             reply: PhantomData,
         }
+    }
+
+    /// A batch sent as one MULTI/EXEC transaction; `execute()` returns EXEC's replies.
+    pub(crate) fn atomic(handle: &'c Handle) -> Self {
+        Batch {
+            handle,
+            queue: Queue::multi(),
+            atomic: true,
+            reply: PhantomData,
+        }
+    }
+
+    /// Sends the commands; returns the replies (EXEC's, for an atomic batch) and the names.
+    async fn replies(self) -> Result<(Vec<Frame>, Vec<&'static str>), Error> {
+        if self.atomic {
+            return super::transaction::exec(self.handle, self.queue).await;
+        }
+        let count = self.queue.len();
+        let frames = send_many(self.handle, self.queue.buf, count, &self.queue.scripts).await?;
+        Ok((frames, self.queue.names))
     }
 
     /// Queues the command the closure builds; its reply type must be `T`.
@@ -87,9 +111,8 @@ impl<T: FromReply> Execute for Batch<'_, T> {
     type Each = Vec<Result<T, Error>>;
 
     async fn execute(self) -> Result<Vec<T>, Error> {
-        let count = self.queue.len();
-        let frames = send_many(self.handle, self.queue.buf, count, &self.queue.scripts).await?;
-        let names = &self.queue.names;
+        let (frames, names) = self.replies().await?;
+        let (count, names) = (frames.len(), &names);
         frames
             .into_iter()
             .enumerate()
@@ -98,9 +121,8 @@ impl<T: FromReply> Execute for Batch<'_, T> {
     }
 
     async fn execute_each(self) -> Result<Vec<Result<T, Error>>, Error> {
-        let count = self.queue.len();
-        let frames = send_many(self.handle, self.queue.buf, count, &self.queue.scripts).await?;
-        let names = &self.queue.names;
+        let (frames, names) = self.replies().await?;
+        let (count, names) = (frames.len(), &names);
         Ok(frames
             .into_iter()
             .enumerate()
@@ -109,6 +131,10 @@ impl<T: FromReply> Execute for Batch<'_, T> {
     }
 
     async fn execute_ignore_results(self) -> Result<Ignored, Error> {
+        if self.atomic {
+            let (replies, names) = super::transaction::exec(self.handle, self.queue).await?;
+            return super::transaction::ignored(&replies, &names);
+        }
         send_discard(
             self.handle,
             self.queue.buf,

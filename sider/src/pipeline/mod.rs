@@ -103,6 +103,13 @@ pub(crate) struct Queue {
 }
 
 impl Queue {
+    /// A queue that opens a transaction.
+    pub(crate) fn multi() -> Queue {
+        let mut queue = Queue::default();
+        Cmd::new("MULTI").encode(&mut queue.buf);
+        queue
+    }
+
     pub(crate) fn new_cmd(&mut self, info: &'static CommandInfo) -> Cmd {
         Cmd::from_info_in(info, std::mem::take(&mut self.scratch))
     }

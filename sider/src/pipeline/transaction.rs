@@ -38,11 +38,9 @@ pub struct Transaction<'c, L = ()> {
 
 impl<'c> Transaction<'c, ()> {
     pub(crate) fn new(handle: &'c Handle) -> Self {
-        let mut queue = Queue::default();
-        Cmd::new("MULTI").encode(&mut queue.buf);
         Transaction {
             handle,
-            queue,
+            queue: Queue::multi(),
             list: PhantomData,
         }
     }
@@ -63,45 +61,6 @@ impl<'c, L> Transaction<'c, L> {
     pub(crate) fn preload(&mut self, script: &Script) {
         self.queue.preload(script);
     }
-
-    /// Sends MULTI, the commands and EXEC; returns EXEC's replies.
-    async fn run(mut self) -> Result<(Vec<Frame>, Vec<&'static str>), Error> {
-        let count = self.queue.len();
-        Cmd::new("EXEC").encode(&mut self.queue.buf);
-        let mut frames =
-            send_many(self.handle, self.queue.buf, count + 2, &self.queue.scripts).await?;
-        let names = self.queue.names;
-        let exec = frames.pop().unwrap_or(Frame::Null);
-        if let Some(Frame::Error(line)) = frames.first() {
-            return Err(Error::server(line).context("MULTI"));
-        }
-        let rejected = frames
-            .iter()
-            .skip(1)
-            .position(|f| matches!(f, Frame::Error(_)));
-        match exec {
-            Frame::Array(replies) if replies.len() == count => Ok((replies, names)),
-            Frame::Array(replies) => Err(Error::protocol_msg(format!(
-                "EXEC returned {} replies for {count} commands",
-                replies.len()
-            ))),
-            Frame::Null => Err(Error::aborted(
-                "transaction aborted: a watched key changed before EXEC",
-            )),
-            Frame::Error(line) => match rejected.and_then(|i| Some((i, frames.get(i + 1)?))) {
-                Some((i, Frame::Error(reason))) => Err(Error::server(&line).context(format_args!(
-                    "transaction discarded: {} was rejected ({})",
-                    position(i, count, &names),
-                    String::from_utf8_lossy(reason)
-                ))),
-                _ => Err(Error::server(&line).context("EXEC")),
-            },
-            other => Err(Error::protocol_msg(format!(
-                "EXEC replied with {}",
-                other.describe()
-            ))),
-        }
-    }
 }
 
 impl<'c, L> Dispatch for Transaction<'c, L> {
@@ -121,34 +80,80 @@ impl<'c, L> Dispatch for Transaction<'c, L> {
     }
 }
 
+/// Sends a queue that starts with MULTI, then EXEC; returns EXEC's replies and the names.
+pub(crate) async fn exec(
+    handle: &Handle,
+    mut queue: Queue,
+) -> Result<(Vec<Frame>, Vec<&'static str>), Error> {
+    let count = queue.len();
+    Cmd::new("EXEC").encode(&mut queue.buf);
+    let mut frames = send_many(handle, queue.buf, count + 2, &queue.scripts).await?;
+    let names = queue.names;
+    let exec = frames.pop().unwrap_or(Frame::Null);
+    if let Some(Frame::Error(line)) = frames.first() {
+        return Err(Error::server(line).context("MULTI"));
+    }
+    let rejected = frames
+        .iter()
+        .skip(1)
+        .position(|f| matches!(f, Frame::Error(_)));
+    match exec {
+        Frame::Array(replies) if replies.len() == count => Ok((replies, names)),
+        Frame::Array(replies) => Err(Error::protocol_msg(format!(
+            "EXEC returned {} replies for {count} commands",
+            replies.len()
+        ))),
+        Frame::Null => Err(Error::aborted(
+            "transaction aborted: a watched key changed before EXEC",
+        )),
+        Frame::Error(line) => match rejected.and_then(|i| Some((i, frames.get(i + 1)?))) {
+            Some((i, Frame::Error(reason))) => Err(Error::server(&line).context(format_args!(
+                "transaction discarded: {} was rejected ({})",
+                position(i, count, &names),
+                String::from_utf8_lossy(reason)
+            ))),
+            _ => Err(Error::server(&line).context("EXEC")),
+        },
+        other => Err(Error::protocol_msg(format!(
+            "EXEC replied with {}",
+            other.describe()
+        ))),
+    }
+}
+
+/// Counts the error replies among EXEC's replies.
+pub(crate) fn ignored(replies: &[Frame], names: &[&'static str]) -> Result<Ignored, Error> {
+    let count = replies.len();
+    let mut errors = replies
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| f.as_error().map(|e| (i, e)));
+    match errors.next() {
+        None => Ok(Ignored { replies: count }),
+        Some((i, line)) => Err(Error::server(line).context(format_args!(
+            "{} of {count} commands failed; the first was {}",
+            1 + errors.count(),
+            position(i, count, names)
+        ))),
+    }
+}
+
 impl<L: ReplyList> Execute for Transaction<'_, L> {
     type Output = L::Tuple;
     type Each = L::Each;
 
     async fn execute(self) -> Result<L::Tuple, Error> {
-        let (replies, names) = self.run().await?;
+        let (replies, names) = exec(self.handle, self.queue).await?;
         L::decode(replies, &names)
     }
 
     async fn execute_each(self) -> Result<L::Each, Error> {
-        let (replies, names) = self.run().await?;
+        let (replies, names) = exec(self.handle, self.queue).await?;
         Ok(L::decode_each(replies, &names))
     }
 
     async fn execute_ignore_results(self) -> Result<Ignored, Error> {
-        let (replies, names) = self.run().await?;
-        let count = replies.len();
-        let mut errors = replies
-            .iter()
-            .enumerate()
-            .filter_map(|(i, f)| f.as_error().map(|e| (i, e)));
-        match errors.next() {
-            None => Ok(Ignored { replies: count }),
-            Some((i, line)) => Err(Error::server(line).context(format_args!(
-                "{} of {count} commands failed; the first was {}",
-                1 + errors.count(),
-                position(i, count, &names)
-            ))),
-        }
+        let (replies, names) = exec(self.handle, self.queue).await?;
+        ignored(&replies, &names)
     }
 }
