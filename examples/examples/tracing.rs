@@ -22,7 +22,10 @@ async fn main() -> anyhow::Result<()> {
         .get::<String>("traced")
         .execute()
         .await?;
-    println!("pipeline replied: count {n}, value of {} bytes", value.map_or(0, |v| v.len()));
+    println!(
+        "pipeline replied: count {n}, value of {} bytes",
+        value.map_or(0, |v| v.len())
+    );
     println!("{}", client.stats());
     Ok(())
 }

@@ -10,13 +10,13 @@
 
 use super::config::{Addr, Config, Protocol};
 use super::handshake::{connect, Established};
-use super::trace::{event, Queued};
 use super::push::{Cache, PubSubOp, PushSink, Routed, Router};
 use super::stream::Stream;
+use super::trace::{event, Queued};
 use crate::cmd::Cmd;
 use crate::error::{Error, ErrorKind};
-use crate::stats::{Counters, Stats};
 use crate::resp::{Decoder, Frame};
+use crate::stats::{Counters, Stats};
 use bytes::{Buf, Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::future::Future;
@@ -641,7 +641,8 @@ impl Connection {
             if let Frame::Push(items) = frame {
                 // Out-of-band: answers no request, except subscription confirmations.
                 if let Routed::Confirmation = self.router.route(items) {
-                    if let Some((Waiter::Subscribe { remaining, .. }, _)) = self.waiting.front_mut() {
+                    if let Some((Waiter::Subscribe { remaining, .. }, _)) = self.waiting.front_mut()
+                    {
                         *remaining = remaining.saturating_sub(1);
                         if *remaining == 0 {
                             if let Some((waiter, _)) = self.waiting.pop_front() {

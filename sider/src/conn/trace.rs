@@ -46,7 +46,11 @@ impl Queued {
     pub(crate) fn finish(self, last: &Frame) {
         #[cfg(feature = "tracing")]
         {
-            let outcome = if matches!(last, Frame::Error(_)) { "error reply" } else { "ok" };
+            let outcome = if matches!(last, Frame::Error(_)) {
+                "error reply"
+            } else {
+                "ok"
+            };
             self.span.record("outcome", outcome);
             let _entered = self.span.enter();
             tracing::debug!(target: "sider", elapsed_us = self.at.elapsed().as_micros() as u64, "replied");
@@ -58,7 +62,8 @@ impl Queued {
     pub(crate) fn fail(self, err: &Error) {
         #[cfg(feature = "tracing")]
         {
-            self.span.record("outcome", tracing::field::debug(err.kind()));
+            self.span
+                .record("outcome", tracing::field::debug(err.kind()));
             let _entered = self.span.enter();
             tracing::debug!(target: "sider", elapsed_us = self.at.elapsed().as_micros() as u64, "failed");
         }
