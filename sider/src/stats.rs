@@ -8,7 +8,9 @@ use std::time::Duration;
 
 /// Upper bounds of the latency histogram's buckets, in microseconds; the last bucket is
 /// everything slower.
-pub const LATENCY_BUCKETS_US: [u64; 10] = [50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 100_000];
+pub const LATENCY_BUCKETS_US: [u64; 10] = [
+    50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 100_000,
+];
 
 /// The live counters of one connection's driver.
 #[derive(Debug, Default)]
@@ -109,7 +111,12 @@ impl std::fmt::Display for Stats {
         writeln!(
             f,
             "commands {} · replies {} (errors {}) · in flight {} · written {} B · read {} B",
-            self.commands, self.replies, self.error_replies, self.in_flight, self.bytes_written, self.bytes_read
+            self.commands,
+            self.replies,
+            self.error_replies,
+            self.in_flight,
+            self.bytes_written,
+            self.bytes_read
         )?;
         writeln!(
             f,

@@ -400,6 +400,10 @@ async fn transaction_batch_is_the_loop_form_of_a_transaction() -> anyhow::Result
     tx.push(|c| c.set("a", 1));
     tx.push_cmd(Cmd::new("INCR"));
     let err = tx.execute().await.unwrap_err();
-    assert_eq!(err.server_error().map(|e| e.code()), Some("EXECABORT"), "{err}");
+    assert_eq!(
+        err.server_error().map(|e| e.code()),
+        Some("EXECABORT"),
+        "{err}"
+    );
     Ok(())
 }

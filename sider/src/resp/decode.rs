@@ -180,24 +180,29 @@ impl Decoder {
             // Children this element opens, if it is a non-empty aggregate.
             let mut children = 0u64;
             let end = match marker {
-                b'+' | b'-' => match find_crlf(buf, start, self.limits.bulk_len(), false, &mut self.scanned)? {
-                    Some(eol) => eol + 2,
-                    None => return Ok(None),
-                },
+                b'+' | b'-' => {
+                    match find_crlf(buf, start, self.limits.bulk_len(), false, &mut self.scanned)? {
+                        Some(eol) => eol + 2,
+                        None => return Ok(None),
+                    }
+                }
                 b':' | b',' | b'#' | b'_' | b'(' => {
                     let max = if marker == b'(' {
                         self.limits.bulk_len()
                     } else {
                         MAX_NUMBER_LINE
                     };
-                    let Some(eol) = find_crlf(buf, start, max, marker != b'(', &mut self.scanned)? else {
+                    let Some(eol) = find_crlf(buf, start, max, marker != b'(', &mut self.scanned)?
+                    else {
                         return Ok(None);
                     };
                     validate_scalar(marker, &buf[start..eol])?;
                     eol + 2
                 }
                 b'$' | b'!' | b'=' => {
-                    let Some(eol) = find_crlf(buf, start, MAX_NUMBER_LINE, true, &mut self.scanned)? else {
+                    let Some(eol) =
+                        find_crlf(buf, start, MAX_NUMBER_LINE, true, &mut self.scanned)?
+                    else {
                         return Ok(None);
                     };
                     match parse_len(&buf[start..eol], marker == b'$')? {
@@ -225,7 +230,9 @@ impl Decoder {
                     }
                 }
                 b'*' | b'~' | b'>' | b'%' | b'|' => {
-                    let Some(eol) = find_crlf(buf, start, MAX_NUMBER_LINE, true, &mut self.scanned)? else {
+                    let Some(eol) =
+                        find_crlf(buf, start, MAX_NUMBER_LINE, true, &mut self.scanned)?
+                    else {
                         return Ok(None);
                     };
                     if let Some(len) = parse_len(&buf[start..eol], marker == b'*')? {
@@ -289,7 +296,11 @@ fn find_crlf(
     // Bytes already known to hold no CR or LF are not scanned again: a long line arriving in
     // many reads costs time linear in its length.
     let from = (*scanned).min(window.len());
-    match window[from..].iter().position(|&b| b == b'\r' || b == b'\n').map(|i| from + i) {
+    match window[from..]
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .map(|i| from + i)
+    {
         Some(i) => {
             if line[i] == b'\n' {
                 return Err(ProtocolError::MissingCrlf);

@@ -408,7 +408,9 @@ fn a_long_line_arriving_in_pieces_is_scanned_once() {
     buf.extend_from_slice(b"\r");
     assert_eq!(decoder.decode(&mut buf), Ok(None));
     buf.extend_from_slice(b"\n:1\r\n");
-    let Some(Frame::Simple(line)) = decoder.decode(&mut buf).unwrap() else { panic!() };
+    let Some(Frame::Simple(line)) = decoder.decode(&mut buf).unwrap() else {
+        panic!()
+    };
     assert_eq!(line.len(), 4 * 1024 * 1024);
     assert_eq!(decoder.scanned, 0);
     assert_eq!(decoder.decode(&mut buf), Ok(Some(Frame::Integer(1))));
