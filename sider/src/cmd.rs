@@ -258,6 +258,11 @@ impl Cmd {
         out.extend_from_slice(&self.body);
     }
 
+    /// About how many bytes the command takes on the wire.
+    pub(crate) fn encoded_len(&self) -> usize {
+        self.body.len() + 16
+    }
+
     /// The command as it goes on the wire.
     pub fn to_bytes(&self) -> BytesMut {
         let mut out = BytesMut::with_capacity(self.body.len() + 16);

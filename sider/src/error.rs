@@ -34,6 +34,9 @@ pub enum ErrorKind {
     /// A cluster command, transaction or pipeline slot whose keys hash to different slots; it
     /// was not sent. Give the keys a common `{hash tag}`, or split the command per slot.
     CrossSlot,
+    /// Too many commands wait to be written (the server is slower than the producers); the
+    /// command was not sent. Retry after a pause, or shed load.
+    Busy,
     /// TLS failed: the server's certificate is not trusted (or names another host), the server
     /// refused the client's certificate (or its absence), or the TLS session broke.
     Tls,
@@ -256,6 +259,10 @@ impl Error {
         Error::new(ErrorKind::Tls, context, Some(Arc::new(err)))
     }
 
+    pub(crate) fn busy(context: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Busy, context, None)
+    }
+
     pub(crate) fn aborted(context: impl Into<String>) -> Error {
         Error::new(ErrorKind::Aborted, context, None)
     }
@@ -350,6 +357,7 @@ impl fmt::Display for Error {
             ErrorKind::Auth => "authentication failed",
             ErrorKind::Aborted => "aborted",
             ErrorKind::CrossSlot => "keys in different hash slots",
+            ErrorKind::Busy => "client busy",
             ErrorKind::Tls => "TLS failed",
         };
         if self.0.context.is_empty() {

@@ -105,6 +105,7 @@ pub struct Config {
     pub(crate) connect_timeout: Duration,
     pub(crate) response_timeout: Option<Duration>,
     pub(crate) reconnect_backoff: (Duration, Duration),
+    pub(crate) max_queued_bytes: usize,
     pub(crate) tracking: Option<super::push::Tracking>,
     pub(crate) limits: Limits,
 }
@@ -123,6 +124,7 @@ impl fmt::Debug for Config {
             .field("connect_timeout", &self.connect_timeout)
             .field("response_timeout", &self.response_timeout)
             .field("reconnect_backoff", &self.reconnect_backoff)
+            .field("max_queued_bytes", &self.max_queued_bytes)
             .field("tracking", &self.tracking)
             .field("limits", &self.limits)
             .finish()
@@ -143,6 +145,7 @@ impl Config {
             connect_timeout: Duration::from_secs(10),
             response_timeout: None,
             reconnect_backoff: (Duration::from_millis(50), Duration::from_secs(2)),
+            max_queued_bytes: 256 * 1024 * 1024,
             tracking: None,
             limits: Limits::default(),
         }
@@ -372,6 +375,15 @@ impl Config {
     /// server's invalidation pushes evict them. A reconnect empties the cache.
     pub fn client_tracking(mut self, tracking: super::push::Tracking) -> Config {
         self.tracking = Some(tracking);
+        self
+    }
+
+    /// Bounds the bytes of commands waiting to be written when the server is slower than the
+    /// producers: past it, new commands fail at once with
+    /// [`ErrorKind::Busy`](crate::ErrorKind::Busy) instead of growing memory. One command
+    /// alone is always accepted. Default: 256 MiB.
+    pub fn max_queued_bytes(mut self, bytes: usize) -> Config {
+        self.max_queued_bytes = bytes;
         self
     }
 

@@ -192,13 +192,42 @@ pub(crate) struct Shared {
     /// Where pushes other than pub/sub and invalidations go.
     pub(crate) pushes: PushSink,
     pub(crate) counters: Counters,
+    /// Bytes of requests sent to the driver that it has not taken yet.
+    queued: AtomicUsize,
+    /// The most bytes allowed to queue before new requests fail with `ErrorKind::Busy`.
+    max_queued: AtomicUsize,
+}
+
+impl Payload {
+    /// About how many bytes the request occupies while queued.
+    fn size(&self) -> usize {
+        match self {
+            Payload::Cmd(cmd) => cmd.encoded_len(),
+            Payload::Encoded(bytes) => bytes.len(),
+            Payload::PubSub(_) => 64,
+        }
+    }
 }
 
 impl Handle {
     pub(crate) fn send(&self, request: Request) {
+        // Backpressure: when the server is slower than the producers, requests stop piling up
+        // once this many bytes wait, and callers get an error they can act on (wait, shed load).
+        // A request alone is always accepted, however large.
+        let size = request.payload.size();
+        let max = self.shared.max_queued.load(Ordering::Relaxed);
+        let before = self.shared.queued.fetch_add(size, Ordering::Relaxed);
+        if before > 0 && before + size > max {
+            self.shared.queued.fetch_sub(size, Ordering::Relaxed);
+            request.waiter.fail(Error::busy(format!(
+                "{before} bytes of commands already wait to be written (limit {max}): the server is slower than the producers"
+            )));
+            return;
+        }
         self.shared.in_flight.fetch_add(1, Ordering::Relaxed);
         if let Err(mpsc::error::SendError(request)) = self.tx.send(request) {
             self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
+            self.shared.queued.fetch_sub(size, Ordering::Relaxed);
             request
                 .waiter
                 .fail(Error::closed("the connection driver has stopped"));
@@ -229,6 +258,9 @@ impl Handle {
 pub(crate) fn spawn(config: Config, conn: Established, cache: Option<Arc<Cache>>) -> Handle {
     let (tx, rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared::default());
+    shared
+        .max_queued
+        .store(config.max_queued_bytes, Ordering::Relaxed);
     let router = Router::new(cache, shared.pushes.clone());
     tokio::spawn(run(config, Some(conn), rx, shared.clone(), router));
     Handle { tx, shared }
@@ -243,6 +275,9 @@ async fn run(
 ) {
     let fail = |request: Request, err: &Error| {
         shared.in_flight.fetch_sub(1, Ordering::Relaxed);
+        shared
+            .queued
+            .fetch_sub(request.payload.size(), Ordering::Relaxed);
         request.waiter.fail(err.clone());
     };
     let (min_backoff, max_backoff) = config.reconnect_backoff;
@@ -407,6 +442,9 @@ impl Connection {
     /// Queues a command of the driver's own (renewing subscriptions), counted like a request.
     fn send_internal(&mut self, cmd: Cmd, confirmations: usize) {
         self.shared.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.shared
+            .queued
+            .fetch_add(cmd.encoded_len(), Ordering::Relaxed);
         self.enqueue(Request {
             payload: Payload::Cmd(cmd),
             waiter: Waiter::Subscribe {
@@ -417,6 +455,9 @@ impl Connection {
     }
 
     fn enqueue(&mut self, mut request: Request) {
+        self.shared
+            .queued
+            .fetch_sub(request.payload.size(), Ordering::Relaxed);
         let label = match &request.payload {
             Payload::Cmd(cmd) => cmd.name(),
             Payload::Encoded(_) => "pipeline",
