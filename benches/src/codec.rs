@@ -33,14 +33,17 @@ pub fn bulk_replies(values: &[String]) -> BytesMut {
     buf
 }
 
-/// sider, the public way: a `Cmd` per command, turned into wire bytes with `to_bytes` (one
-/// `BytesMut` per command) and appended to `out`. Returns the bytes written.
+/// sider, the public way: a `Cmd` per command (its own buffer, as a command sent alone on a
+/// shared client has), encoded into `out` with `Cmd::encode` as the connection's driver does.
+/// Returns the bytes written.
 #[inline(never)]
 pub fn sider_encode_cmd(keys: &[String], values: &[String], out: &mut BytesMut) -> usize {
     out.clear();
     for (k, v) in keys.iter().zip(values) {
-        let cmd = sider::Cmd::new("SET").arg(k.as_str()).arg(v.as_str());
-        out.extend_from_slice(&cmd.to_bytes());
+        sider::Cmd::new("SET")
+            .arg(k.as_str())
+            .arg(v.as_str())
+            .encode(out);
     }
     black_box(out.len())
 }

@@ -43,10 +43,22 @@ impl Cmd {
             first_key: 0,
             keys: KeySpans::default(),
         };
-        for word in name.split(' ').filter(|w| !w.is_empty()) {
-            cmd.push_arg(word);
-        }
+        cmd.push_name(name);
         cmd
+    }
+
+    /// Writes the name's words (`"CONFIG GET"` is two arguments).
+    #[inline]
+    fn push_name(&mut self, name: &str) {
+        if !name.contains(' ') {
+            if !name.is_empty() {
+                self.push_arg(name);
+            }
+            return;
+        }
+        for word in name.split(' ').filter(|w| !w.is_empty()) {
+            self.push_arg(word);
+        }
     }
 
     /// Starts a command the spec describes.
@@ -65,9 +77,7 @@ impl Cmd {
             first_key: 0,
             keys: KeySpans::default(),
         };
-        for word in info.name().split(' ') {
-            cmd.push_arg(word);
-        }
+        cmd.push_name(info.name());
         cmd
     }
 
@@ -250,9 +260,16 @@ impl Cmd {
         None
     }
 
-    /// Appends the command to `out` as a RESP array.
+    /// Appends the command to `out` as it goes on the wire (a RESP array of bulk strings), for
+    /// code that writes commands into a buffer of its own.
+    ///
+    /// ```
+    /// let mut out = bytes::BytesMut::new();
+    /// sider::Cmd::new("GET").arg("k").encode(&mut out);
+    /// assert_eq!(&out[..], b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+    /// ```
     #[inline]
-    pub(crate) fn encode(&self, out: &mut BytesMut) {
+    pub fn encode(&self, out: &mut BytesMut) {
         out.reserve(self.body.len() + 16);
         resp::put_array_header(out, self.argc);
         out.extend_from_slice(&self.body);

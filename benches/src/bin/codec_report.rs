@@ -39,7 +39,7 @@ fn main() -> Result<()> {
         "Criterion (`benches/benches/codec.rs`), no server: encoding N `SET key:<i> \
          <16-byte value>` into one buffer, and decoding N replies from one prepared buffer \
          (`+OK` as SETs get, or 16-byte bulk strings as GETs get). sider encodes through its \
-         public `Cmd::new(..).arg(..)` + `to_bytes()` (`sider Cmd`) and through the raw \
+         public `Cmd::new(..).arg(..)` + `encode(&mut out)` (`sider Cmd`) and through the raw \
          `resp::put_array_header`/`put_bulk` (`sider raw`); redis-rs through `redis::cmd(..)\
          .arg(..).write_packed_command(&mut Vec)`. Decoding: sider's `resp::Decoder`, \
          redis-rs's `ValueCodec` (the decoder its multiplexed connection reads with). Medians; \

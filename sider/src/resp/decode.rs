@@ -8,7 +8,7 @@
 //! the [`Frame`] tree from slices of it.
 
 use super::{Frame, Limits};
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use std::fmt;
 
 /// A reply the decoder refused: the byte stream does not follow RESP, or breaks a [`Limits`] bound.
@@ -148,6 +148,12 @@ impl Decoder {
     /// A [`ProtocolError`] when the bytes break the protocol or the limits. The stream is then
     /// unusable and the decoder's progress is reset.
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, ProtocolError> {
+        // Not while the general path is part-way through a frame: it remembers how far it got.
+        if self.pos == 0 && self.scanned == 0 {
+            if let Some(frame) = self.scalar(buf) {
+                return Ok(Some(frame));
+            }
+        }
         match self.check(buf) {
             Ok(Some(len)) => {
                 self.pos = 0;
@@ -166,6 +172,61 @@ impl Decoder {
                 self.open.clear();
                 Err(e)
             }
+        }
+    }
+
+    /// The fast path for the replies most commands get: a complete, well-formed `+line`, `:int`
+    /// or `$len` bulk string at the front of `buf`, taken in one pass. Anything else (a partial
+    /// frame, an aggregate, a malformed or over-limit header) returns `None` and goes through the
+    /// general path, which then gives the same result or error it always does.
+    #[inline]
+    fn scalar(&self, buf: &mut BytesMut) -> Option<Frame> {
+        let (&marker, rest) = buf.split_first()?;
+        match marker {
+            b'+' => {
+                let eol = line_end(rest, self.limits.bulk_len())?;
+                let frame = match &rest[..eol] {
+                    // The most common reply of all costs no reference count.
+                    b"OK" => Frame::Simple(Bytes::from_static(b"OK")),
+                    b"QUEUED" => Frame::Simple(Bytes::from_static(b"QUEUED")),
+                    _ => {
+                        buf.advance(1);
+                        let line = buf.split_to(eol).freeze();
+                        buf.advance(2);
+                        return Some(Frame::Simple(line));
+                    }
+                };
+                buf.advance(eol + 3);
+                Some(frame)
+            }
+            b':' => {
+                let eol = line_end(rest, MAX_NUMBER_LINE)?;
+                let n = parse_int(&rest[..eol]).ok()?;
+                buf.advance(eol + 3);
+                Some(Frame::Integer(n))
+            }
+            b'$' => {
+                let eol = line_end(rest, MAX_NUMBER_LINE)?;
+                let digits = &rest[..eol];
+                if digits == b"-1" {
+                    buf.advance(eol + 3);
+                    return Some(Frame::Null);
+                }
+                let len = match parse_len(digits, false) {
+                    Ok(Some(len)) if len <= self.limits.bulk_len() as u64 => len as usize,
+                    _ => return None,
+                };
+                let data = eol + 3;
+                let end = data.checked_add(len)?;
+                if buf.get(end..end + 2)? != b"\r\n" {
+                    return None;
+                }
+                buf.advance(data);
+                let payload = buf.split_to(len).freeze();
+                buf.advance(2);
+                Some(Frame::Bulk(payload))
+            }
+            _ => None,
         }
     }
 
@@ -326,6 +387,15 @@ fn find_crlf(
             Ok(None)
         }
     }
+}
+
+/// Where the CRLF ending a line is, when it ends well within `max` bytes and holds no stray CR or
+/// LF before it; `None` for anything the general path must look at.
+#[inline]
+fn line_end(line: &[u8], max: usize) -> Option<usize> {
+    let window = &line[..line.len().min(max)];
+    let i = window.iter().position(|&b| b == b'\r' || b == b'\n')?;
+    (window[i] == b'\r' && line.get(i + 1) == Some(&b'\n')).then_some(i)
 }
 
 /// Parses a length header: `None` for the RESP2 null (`-1`) where `allow_null`, else a count.
