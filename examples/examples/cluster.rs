@@ -5,6 +5,7 @@
 //!
 //! It starts nothing: it connects to the nodes `CLUSTER_URLS` lists (comma separated), or to
 //! 127.0.0.1:7000. `scripts/start-cluster DIR` starts a six-node cluster and prints that list.
+//! Needs sider's `cluster` feature, which `examples/Cargo.toml` turns on.
 
 use sider::cluster::{key_slot, ClusterClient};
 use sider::prelude::*;

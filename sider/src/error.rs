@@ -226,6 +226,7 @@ impl Error {
     }
 
     /// Whether the command certainly never reached the server (see [`Error::unsent`]).
+    #[cfg(feature = "cluster")]
     pub(crate) fn is_unsent(&self) -> bool {
         self.0.unsent
     }
@@ -267,6 +268,7 @@ impl Error {
         Error::new(ErrorKind::Aborted, context, None)
     }
 
+    #[cfg(feature = "cluster")]
     pub(crate) fn cross_slot(context: impl Into<String>) -> Error {
         Error::new(ErrorKind::CrossSlot, context, None)
     }
