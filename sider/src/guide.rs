@@ -1,5 +1,6 @@
 //! The guide: how to use sider, section by section. Every example compiles; those that need a
-//! server are marked `no_run`.
+//! server are marked `no_run`, and those of a feature that is off by default (`cluster`, `tls`,
+//! `serde`, `json`) are checked in builds with that feature.
 //!
 //! # Connecting
 //!
@@ -10,7 +11,8 @@
 //! | `redis://[user[:password]@]host[:port][/db]` | TCP; RESP3, falling back to RESP2 on servers without `HELLO` |
 //! | `redis://host/?protocol=2` | RESP2 only |
 //! | `unix:///path/to/redis.sock?db=N` | a Unix socket |
-//! | `rediss://...` | TLS (feature `tls`) |
+//! | `rediss://...` | TLS (feature `tls`), see [TLS](#tls) |
+//! | `redis+sentinel://host1:26379,host2:26379/mymaster[/db]` | the primary of a group Sentinel watches, see [Sentinel](#sentinel) |
 //!
 //! [`Config`](crate::Config) builds the same settings in code, with timeouts, the client name,
 //! reconnection backoff, client-side caching and the decoder's limits:
@@ -171,6 +173,88 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Scripts and functions
+//!
+//! A [`Script`](crate::Script) is Lua source together with its SHA1 digest. Build it once (cloning
+//! is cheap) and run it with [`invoke`](crate::Invoke::invoke) (in the prelude) wherever commands
+//! run: the client, a connection, a pipeline, a transaction or a batch. Keys and arguments are
+//! any [`ToArg`](crate::ToArg) values and you pick the reply type, as for any command.
+//!
+//! It always runs as `EVALSHA`. On the client or a connection, a `NOSCRIPT` reply (the server
+//! restarted, someone ran `SCRIPT FLUSH`, a failover moved you to another server) makes sider
+//! send `SCRIPT LOAD` and the same `EVALSHA` again, back to back, and hand you the second reply:
+//! one call as far as you can tell. A pipeline cannot look at one reply before sending the
+//! rest, so instead it sends a `SCRIPT LOAD` for each distinct script ahead of its own commands,
+//! on the same connection. `.read_only()` on a call uses `EVALSHA_RO`.
+//!
+//! ```no_run
+//! use sider::prelude::*;
+//! use sider::Script;
+//!
+//! # async fn run(client: sider::Client) -> Result<(), sider::Error> {
+//! // At most ARGV[2] calls per ARGV[1] seconds for the key; Lua's true arrives as 1.
+//! let limiter = Script::new(
+//!     r"local n = redis.call('INCR', KEYS[1])
+//!       if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+//!       return n <= tonumber(ARGV[2])",
+//! );
+//! let allowed: bool = client.invoke(limiter.key("rate:alice").args((60, 100))).await?;
+//!
+//! let (alice, bob) = client
+//!     .pipeline()
+//!     .invoke::<bool>(limiter.key("rate:alice").args((60, 100)))
+//!     .invoke::<bool>(limiter.key("rate:bob").args((60, 100)))
+//!     .execute()
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Redis 7 functions need nothing special: `FUNCTION LOAD`, `FCALL` and `FCALL_RO` are typed
+//! commands like the others.
+//!
+//! ```no_run
+//! use sider::prelude::*;
+//!
+//! # async fn run(client: sider::Client) -> Result<(), sider::Error> {
+//! let library = "#!lua name=counters
+//! redis.register_function('bump', function(keys, args)
+//!   return redis.call('INCRBY', keys[1], args[1])
+//! end)";
+//! let name: String = client.function_load(library).replace().await?; // "counters"
+//! let n: i64 = client.fcall("bump", ["hits"]).arg(5).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Scanning keys and collections
+//!
+//! `SCAN`, `HSCAN`, `SSCAN` and `ZSCAN` are methods of [`Scan`](crate::Scan) (in the prelude) on
+//! the client and on a connection. Each returns a [`ScanStream`](crate::ScanStream): an async
+//! `Stream` of typed items that asks for the next page only when the last one is used up and
+//! keeps the cursor to itself. Options (`pattern` for `MATCH`, `count`, `of_type` for `TYPE`)
+//! go on before the first item. It has its own `next()` and `try_collect()`, so you need no
+//! stream extension trait, though `futures::StreamExt` works too.
+//!
+//! ```no_run
+//! use sider::prelude::*;
+//! use std::collections::HashMap;
+//!
+//! # async fn run(client: sider::Client) -> Result<(), sider::Error> {
+//! let mut keys = client.scan_iter::<String>().pattern("user:*").count(1000);
+//! while let Some(key) = keys.next().await {
+//!     println!("{}", key?);
+//! }
+//!
+//! let hashes: Vec<String> = client.scan_iter().pattern("user:*").of_type("hash").try_collect().await?;
+//! let profile: HashMap<String, String> = client.hscan_iter("user:1").try_collect().await?;
+//! let board: Vec<(String, f64)> = client.zscan_iter("leaderboard").try_collect().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Redis promises that an element present for the whole walk is returned at least once, not
+//! exactly once: the stream passes duplicates on, so collect into a set if they matter. `COUNT`
+//! sets how much work each call does; `MATCH` and `TYPE` filter after that work, so a page may
+//! come back empty and the walk goes on. An error ends the stream.
+//!
 //! # Client-side caching
 //!
 //! With [`Config::client_tracking`](crate::Config::client_tracking) (RESP3), replies to reads the
@@ -186,35 +270,322 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # serde
+//!
+//! Two features, both off by default, connect replies and arguments to serde:
+//!
+//! - `serde` adds [`Record<T>`]: a map-shaped reply (`HGETALL`, `CONFIG GET`, `XINFO STREAM`...)
+//!   decoded into your own `Deserialize` type, from a RESP3 map or a RESP2 flat array alike.
+//!   `hgetall` keeps returning a `HashMap`; its sibling `hgetall_as` takes any reply type.
+//!   Field values parse as the field's type; `Option` fields may be missing; an error names the
+//!   field (``field `age`: expected integer, got "abc"``).
+//! - `json` (which implies `serde`) adds [`Json<T>`]: any `Serialize` value sent as a JSON string,
+//!   written straight into the command buffer, and any `Deserialize` type read back from one.
+//!
+//! ```toml
+//! sider = { version = "0.1", features = ["json"] }
+//! ```
+//!
+//! ```no_run
+//! # #[cfg(feature = "serde")]
+//! # async fn run(client: sider::Client) -> Result<(), sider::Error> {
+//! use serde::Deserialize;
+//! use sider::prelude::*;
+//! use sider::Record;
+//!
+//! #[derive(Deserialize)]
+//! struct User {
+//!     name: String,
+//!     age: u32,
+//!     email: Option<String>, // None when the hash has no such field
+//! }
+//!
+//! client.hset("user:1", [("name", "Ada"), ("age", "36")]).await?;
+//! let user: User = client.hgetall_as::<Record<User>>("user:1").await?.into_inner();
+//! # Ok(()) }
+//! ```
+//!
+//! ```no_run
+//! # #[cfg(feature = "json")]
+//! # async fn run(client: sider::Client) -> Result<(), sider::Error> {
+//! use serde::{Deserialize, Serialize};
+//! use sider::prelude::*;
+//! use sider::Json;
+//!
+//! #[derive(Serialize, Deserialize)]
+//! struct Cart {
+//!     items: Vec<(String, u32)>,
+//!     coupon: Option<String>,
+//! }
+//!
+//! let cart = Cart { items: vec![("apple".into(), 3)], coupon: None };
+//! client.set("cart:1", Json(&cart)).await?;
+//! let stored: Option<Json<Cart>> = client.get("cart:1").await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Redis Cluster
+//!
+//! The `cluster` feature adds the [`cluster`] module. A [`ClusterClient`] reads the slot map from
+//! any seed node that answers and keeps one multiplexed connection per node. It has the same
+//! typed methods as [`Client`](crate::Client), each command going to the primary that serves its
+//! keys' hash slot; `MOVED`, `ASK`, `TRYAGAIN` and a node going away are followed for you, within
+//! [`ClusterConfig`]'s limits.
+//!
+//! A key's slot is the CRC16 of the key, or only of its *hash tag* when it has one: the part
+//! between the first `{` and the next `}`. Keys that share a tag share a slot, and that is how
+//! multi-key commands and transactions stay legal: a command (or transaction) whose keys fall in
+//! two slots fails with [`ErrorKind::CrossSlot`](crate::ErrorKind::CrossSlot) before anything is
+//! sent. Pipelines and batches may span slots and nodes: `execute()` splits the commands by
+//! node, sends every share at once, and puts the replies back in the order you queued them.
+//!
+//! ```no_run
+//! # #[cfg(feature = "cluster")]
+//! # async fn run() -> Result<(), sider::Error> {
+//! use sider::cluster::{key_slot, ClusterClient, ClusterConfig};
+//! use sider::prelude::*;
+//!
+//! let cluster = ClusterClient::connect(&["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"]).await?;
+//! cluster.set("user:1", "Ada").await?;
+//!
+//! // One hash tag, one slot: a multi-key command and a transaction on these keys are fine.
+//! assert_eq!(key_slot(b"{user:2}.name"), key_slot(b"{user:2}.lang"));
+//! cluster.mset([("{user:2}.name", "Grace"), ("{user:2}.lang", "COBOL")]).await?;
+//! let (visits, ()) = cluster
+//!     .transaction()
+//!     .incr("{user:2}.visits")
+//!     .set("{user:2}.seen", "today")
+//!     .execute()
+//!     .await?;
+//!
+//! // Any keys at all: the pipeline is split by node and reassembled in this order.
+//! let ((), hits, name) = cluster
+//!     .pipeline()
+//!     .set("page:home", "<html>")
+//!     .incr("hits")
+//!     .get::<String>("user:1")
+//!     .execute()
+//!     .await?;
+//!
+//! // Reads spread over replicas, which may lag their primary.
+//! let config = ClusterConfig::from_urls(&["redis://10.0.0.1:7000"])?.read_from_replicas(true);
+//! let readers = ClusterClient::connect_with(config).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Keyless commands go to the primaries in turn; `DBSIZE`, `KEYS`, `FLUSHALL`, `SCRIPT LOAD` and
+//! the like go to every primary, and `scan_all` walks every primary with `SCAN`. A write whose
+//! connection broke after it was sent is not retried, because it may have run.
+//!
+//! # Sentinel
+//!
+//! A group that Redis Sentinel watches is a `redis+sentinel://` URL listing the sentinels (port
+//! 26379 when none is given) and the group's name, or [`Config::sentinel`](crate::Config::sentinel)
+//! in code. Every connection, reconnects included, asks the sentinels in turn for the current
+//! primary, connects to it and checks with `ROLE` that it is one. So after a failover the
+//! commands waiting on the old primary fail with its connection error and the next command goes
+//! to the new one, for a [`Client`](crate::Client), a [`Connection`](crate::Connection) or a
+//! [`Pool`](crate::Pool) alike. `?role=replica` (or
+//! [`Config::sentinel_replica`](crate::Config::sentinel_replica)) connects to a replica in sync
+//! instead, for reads. Credentials, database and TLS settings are the data nodes'; sentinels are
+//! asked without credentials, and `rediss+sentinel://` speaks TLS to both.
+//!
+//! ```no_run
+//! use sider::prelude::*;
+//! use sider::{Client, Config};
+//!
+//! # async fn run() -> Result<(), sider::Error> {
+//! let client = Client::connect("redis+sentinel://10.0.0.1:26379,10.0.0.2:26379/mymaster/0").await?;
+//! let visits: i64 = client.incr("visits").await?;
+//!
+//! let sentinels = [("10.0.0.1", 26379), ("10.0.0.2", 26379)];
+//! let replica = Client::connect_with(Config::sentinel_replica("mymaster", sentinels)).await?;
+//!
+//! // Ask without connecting.
+//! let config = Config::sentinel("mymaster", sentinels);
+//! println!("the primary is at {}", sider::sentinel::primary(&config).await?);
+//! # Ok(()) }
+//! ```
+//!
+//! # TLS
+//!
+//! The `tls` feature adds `rediss://` URLs and [`TlsConfig`], through rustls (with the `ring`
+//! provider). Without the feature, a `rediss://` URL is an
+//! [`ErrorKind::Config`](crate::ErrorKind::Config) error that says so. The server's certificate
+//! is always verified: by default against Mozilla's root store, compiled in, and the host name
+//! or address connected to. [`TlsConfig`] trusts your own CA instead, presents a client
+//! certificate to a server with `tls-auth-clients yes`, or names the host the certificate was
+//! issued to when you connect by address. It goes into a [`Config`](crate::Config) with
+//! `Config::tls`. The one way to skip verification is the method
+//! `TlsConfig::danger_accept_invalid_certs`, for test servers; no URL parameter turns it off. A
+//! certificate sider does not trust, or a server that wants a client certificate it did not get,
+//! fails the connection with [`ErrorKind::Tls`](crate::ErrorKind::Tls) and the reason.
+//!
+//! ```no_run
+//! # #[cfg(feature = "tls")]
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use sider::{Client, Config, TlsConfig};
+//!
+//! // A certificate from a public CA: the URL is enough.
+//! let public = Client::connect("rediss://redis.example.com:6380").await?;
+//!
+//! // A private CA and mutual TLS.
+//! let tls = TlsConfig::new()
+//!     .ca_pem(std::fs::read("ca.crt")?)
+//!     .client_cert_pem(std::fs::read("client.crt")?, std::fs::read("client.key")?)
+//!     .server_name("redis.internal"); // the name in its certificate, as we connect by address
+//! let private = Client::connect_with(Config::from_url("rediss://10.0.0.5:6380")?.tls(tls)).await?;
+//! # Ok(()) }
+//! ```
+//!
 //! # Errors and what is safe to retry
 //!
-//! Every failure is a [`sider::Error`](crate::Error) with a [`kind`](crate::Error::kind):
+//! Every failure is a [`sider::Error`](crate::Error) with a [`kind`](crate::Error::kind). The
+//! question that matters before retrying is whether the command may have run:
 //!
 //! | kind | meaning | retry? |
 //! |---|---|---|
 //! | `Server` | Redis refused the command (`WRONGTYPE`, `NOSCRIPT`...): [`server_error`](crate::Error::server_error) has the code | no, fix the command |
-//! | `Reply` | the reply does not decode into the type asked for | no, fix the type |
+//! | `Reply` | the reply does not decode into the type asked for; the command ran | no, fix the type |
 //! | `Io`, `Closed`, `Protocol` | the connection failed; the next command reconnects | a read, yes; a write only if it is idempotent: it may have run |
 //! | `Timeout` | no reply in time; the connection was dropped if the server stalled | as for `Io` |
-//! | `Aborted` | a `WATCH`ed key changed before EXEC | yes: that is what `Connection::watching` does |
+//! | `Tls` | the TLS handshake or session failed | a certificate problem will not fix itself; a broken session as for `Io` |
+//! | `Busy` | too many commands wait to be written; this one was not sent | yes, after a pause, or shed load |
+//! | `CrossSlot` | a cluster command's keys are in two slots; it was not sent | no, give the keys one `{hash tag}` |
+//! | `Aborted` | a `WATCH`ed key changed before EXEC; nothing ran | yes: that is what `Connection::watching` does |
 //! | `Auth`, `Config` | bad credentials or settings | no |
 //!
-//! [`CommandInfo::is_readonly`](crate::CommandInfo::is_readonly) tells which commands never
-//! write.
+//! [`Error::is_connection_error`](crate::Error::is_connection_error) groups the connection
+//! kinds, and [`CommandInfo::is_readonly`](crate::CommandInfo::is_readonly) (through
+//! [`COMMANDS`](crate::commands::COMMANDS)) tells which commands never write.
+//! Apart from reloading a script after `NOSCRIPT`, a plain client never sends a command twice:
+//! only you know whether your write is idempotent. (A cluster client follows redirects, and
+//! resends a command whose node could not be reached, or a read whose connection broke; never a
+//! write that may have run.)
+//!
+//! ```no_run
+//! use sider::prelude::*;
+//! use sider::ErrorKind;
+//!
+//! # async fn run(client: sider::Client) -> Result<(), sider::Error> {
+//! // A read: sending it again after a connection error is safe.
+//! let mut attempts = 0;
+//! let name = loop {
+//!     match client.get::<String>("name").await {
+//!         Err(e) if e.is_connection_error() && attempts < 3 => attempts += 1,
+//!         other => break other?,
+//!     }
+//! };
+//!
+//! // A write: INCR that failed mid-flight may have counted; tell the cases apart.
+//! match client.incr("visits").await {
+//!     Ok(n) => println!("visit {n}"),
+//!     Err(e) if e.kind() == ErrorKind::Server => {
+//!         let code = e.server_error().map(|s| s.code()); // "WRONGTYPE", "ERR"...
+//!         eprintln!("refused ({code:?}): {e}");
+//!     }
+//!     Err(e) if e.is_connection_error() => eprintln!("unknown whether it counted: {e}"),
+//!     Err(e) => return Err(e),
+//! }
+//! # Ok(()) }
+//! ```
 //!
 //! # Adding commands
 //!
-//! Commands come from TOML files in the repository's `commands/` folder; adding one is adding an
-//! entry and rebuilding (see `commands/README.md` for the format). A crate of yours can do the
-//! same for a module's commands: write a spec file and invoke [`commands!`](macro@crate::commands):
+//! sider's own commands come from the TOML files in the repository's `commands/` folder (they
+//! ship inside the crate); adding one is adding an entry and rebuilding. `commands/README.md`
+//! documents the format: arguments and their kinds, tokens, optional and repeated arguments,
+//! one-of choices, blocks, reply types and flags. The typed API is generated from it at compile
+//! time by [`commands!`](macro@crate::commands), and nothing in it is written by hand.
 //!
-//! ```text
-//! sider::commands! {
-//!     pub trait RediSearch;
-//!     spec = "redisearch.toml";   // relative to your Cargo.toml
-//! }
+//! # Writing a spec for a module
+//!
+//! The same macro serves your own crate: a module's commands (or your own server's) get the typed
+//! API from a spec file of yours. Here is a spec for four commands of RedisBloom, abridged from
+//! the one this guide compiles (`src/guide/bloom.toml` in the sider crate):
+//!
+//! ```toml
+//! group = "bloom"
+//!
+//! [[command]]
+//! name = "BF.ADD"
+//! doc = "Adds an item to a Bloom filter, creating the filter if needed; false if it may have been there."
+//! since = "1.0.0"
+//! flags = ["write"]
+//! reply = "bool"
+//!
+//! [[command.arg]]
+//! name = "key"
+//! kind = "key"          # a key: recorded for cluster routing
+//!
+//! [[command.arg]]
+//! name = "item"
+//! kind = "string"
+//!
+//! # BF.RESERVE, BF.MADD and BF.EXISTS follow the same pattern.
 //! ```
 //!
-//! The trait is implemented for the client, pipelines, transactions and connections, like
-//! [`Commands`](crate::Commands). A mistake in the spec is a compile error naming
-//! `file:line:col`.
+//! `commands!` turns it into a trait, implemented for the client, connections, pipelines,
+//! transactions and batches like [`Commands`](crate::Commands), with a method per command named
+//! in snake case (`.` becomes `_`). Spec paths are relative to the `Cargo.toml` of the crate that
+//! invokes the macro; a folder reads every `.toml` file in it. Cargo rebuilds when a spec file
+//! changes.
+//!
+//! ```no_run
+//! mod bloom {
+//!     sider::commands! {
+//!         pub trait Bloom;
+//!         spec = "src/guide/bloom.toml";
+//!     }
+//! }
+//! use bloom::Bloom;
+//! use sider::prelude::*;
+//!
+//! # async fn run(client: sider::Client) -> Result<(), sider::Error> {
+//! client.bf_reserve("seen", 0.001, 1_000_000).await?;
+//! let fresh: bool = client.bf_add("seen", "https://example.com/").await?;
+//! let (a, b) = client
+//!     .pipeline()
+//!     .bf_exists("seen", "https://example.com/")
+//!     .bf_exists("seen", "https://example.org/")
+//!     .execute()
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! A mistake in the spec is a compile error at the macro call naming `file:line:col`, the
+//! command and the fix, every mistake in the same build:
+//! ``src/guide/bloom.toml:52:8: BF.ADD: unknown kind `strng` (expected key, string, ...)``.
+//! Commands no spec knows can still go out through [`Cmd`](crate::Cmd) with
+//! `client.send::<T>(..)`.
+//!
+// Items behind features: linked within these docs when the feature is on, to docs.rs (built
+// with every feature) when it is off, so that the guide reads the same and `cargo doc` stays
+// clean either way.
+#![cfg_attr(
+    feature = "cluster",
+    doc = "[`cluster`]: crate::cluster",
+    doc = "[`ClusterClient`]: crate::cluster::ClusterClient",
+    doc = "[`ClusterConfig`]: crate::cluster::ClusterConfig"
+)]
+#![cfg_attr(
+    not(feature = "cluster"),
+    doc = "[`cluster`]: https://docs.rs/sider/latest/sider/cluster/index.html",
+    doc = "[`ClusterClient`]: https://docs.rs/sider/latest/sider/cluster/struct.ClusterClient.html",
+    doc = "[`ClusterConfig`]: https://docs.rs/sider/latest/sider/cluster/struct.ClusterConfig.html"
+)]
+#![cfg_attr(feature = "serde", doc = "[`Record<T>`]: crate::Record")]
+#![cfg_attr(
+    not(feature = "serde"),
+    doc = "[`Record<T>`]: https://docs.rs/sider/latest/sider/struct.Record.html"
+)]
+#![cfg_attr(feature = "json", doc = "[`Json<T>`]: crate::Json")]
+#![cfg_attr(
+    not(feature = "json"),
+    doc = "[`Json<T>`]: https://docs.rs/sider/latest/sider/struct.Json.html"
+)]
+#![cfg_attr(feature = "tls", doc = "[`TlsConfig`]: crate::TlsConfig")]
+#![cfg_attr(
+    not(feature = "tls"),
+    doc = "[`TlsConfig`]: https://docs.rs/sider/latest/sider/struct.TlsConfig.html"
+)]
