@@ -4,6 +4,9 @@
 //! The macro works in three stages, each in its own module: `spec` parses the TOML files,
 //! `validate` checks them and builds the `model`, `gen` writes Rust from the model.
 
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
 mod gen;
 mod model;
 mod spec;
