@@ -57,6 +57,23 @@ pub(crate) struct Discarded {
     pub(crate) first_error: Option<(usize, Frame)>,
 }
 
+/// Takes the replies of a batch one by one as they are read, so a typed batch decodes each on
+/// the driver's side while later replies are still on their way, and keeps no frames.
+pub(crate) trait ReplySink: Send {
+    /// The next reply, in order.
+    fn push(&mut self, frame: Frame);
+    /// Every reply has arrived.
+    fn finish(self: Box<Self>);
+    /// The connection failed before every reply arrived.
+    fn fail(self: Box<Self>, err: Error);
+}
+
+impl std::fmt::Debug for dyn ReplySink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReplySink")
+    }
+}
+
 /// Who receives the replies of one request.
 #[derive(Debug)]
 pub(crate) enum Waiter {
@@ -80,6 +97,12 @@ pub(crate) enum Waiter {
         remaining: usize,
         tx: Option<oneshot::Sender<Result<Frame, Error>>>,
     },
+    /// A batch whose replies go to a sink as they come.
+    Sink {
+        expected: usize,
+        seen: usize,
+        sink: Box<dyn ReplySink>,
+    },
     /// A batch whose replies are counted but not kept, except the first error.
     Discard {
         expected: usize,
@@ -102,6 +125,15 @@ impl Waiter {
             } => {
                 frames.push(frame);
                 frames.len() == *expected
+            }
+            Waiter::Sink {
+                expected,
+                seen,
+                sink,
+            } => {
+                sink.push(frame);
+                *seen += 1;
+                *seen == *expected
             }
             Waiter::Discard {
                 expected,
@@ -129,7 +161,9 @@ impl Waiter {
     fn expects_nothing(&self) -> bool {
         matches!(
             self,
-            Waiter::Many { expected: 0, .. } | Waiter::Discard { expected: 0, .. }
+            Waiter::Many { expected: 0, .. }
+                | Waiter::Sink { expected: 0, .. }
+                | Waiter::Discard { expected: 0, .. }
         )
     }
 
@@ -143,6 +177,7 @@ impl Waiter {
                 }
             }
             Waiter::Many { frames, tx, .. } => drop(tx.send(Ok(frames))),
+            Waiter::Sink { sink, .. } => sink.finish(),
             Waiter::Discard { summary, tx, .. } => drop(tx.send(Ok(summary))),
         }
     }
@@ -156,6 +191,7 @@ impl Waiter {
                 }
             }
             Waiter::Many { tx, .. } => drop(tx.send(Err(err))),
+            Waiter::Sink { sink, .. } => sink.fail(err),
             Waiter::Discard { tx, .. } => drop(tx.send(Err(err))),
         }
     }
@@ -371,7 +407,7 @@ async fn run(
         }
         reconnected = true;
         if let Some(request) = first.take() {
-            connection.enqueue(request);
+            connection.enqueue(request, Instant::now());
         }
         Counters::add(&shared.counters.connects, 1);
         let outcome = std::future::poll_fn(|cx| connection.poll_run(cx, &mut rx)).await;
@@ -409,6 +445,14 @@ struct Connection {
     response_timeout: Option<std::time::Duration>,
     timer: Option<Pin<Box<Sleep>>>,
     closing: bool,
+    /// A pause of one scheduler turn before writing newly queued commands, so that tasks woken
+    /// by the last replies queue theirs too and one write carries them all.
+    pause: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    /// The requests taken since the last pause are written without pausing again.
+    paused: bool,
+    /// Callers handed their replies since the last write: more than one, and more commands are
+    /// likely on their way.
+    woken: usize,
     shared: Arc<Shared>,
     protocol: Protocol,
     router: Router,
@@ -433,6 +477,9 @@ impl Connection {
             response_timeout: config.response_timeout,
             timer: None,
             closing: false,
+            pause: None,
+            paused: false,
+            woken: 0,
             shared,
             protocol: established.protocol,
             router,
@@ -445,16 +492,20 @@ impl Connection {
         self.shared
             .queued
             .fetch_add(cmd.encoded_len(), Ordering::Relaxed);
-        self.enqueue(Request {
-            payload: Payload::Cmd(cmd),
-            waiter: Waiter::Subscribe {
-                remaining: confirmations,
-                tx: None,
+        self.enqueue(
+            Request {
+                payload: Payload::Cmd(cmd),
+                waiter: Waiter::Subscribe {
+                    remaining: confirmations,
+                    tx: None,
+                },
             },
-        });
+            Instant::now(),
+        );
     }
 
-    fn enqueue(&mut self, mut request: Request) {
+    /// Takes a request in; `now` is when (read once for every request taken together).
+    fn enqueue(&mut self, mut request: Request, now: Instant) {
         self.shared
             .queued
             .fetch_sub(request.payload.size(), Ordering::Relaxed);
@@ -508,11 +559,13 @@ impl Connection {
                 self.arm_timer();
             }
             let commands = match &request.waiter {
-                Waiter::Many { expected, .. } | Waiter::Discard { expected, .. } => *expected,
+                Waiter::Many { expected, .. }
+                | Waiter::Sink { expected, .. }
+                | Waiter::Discard { expected, .. } => *expected,
                 _ => 1,
             };
             Counters::add(&self.shared.counters.commands, commands as u64);
-            let queued = Queued::new(label, commands, &self.addr);
+            let queued = Queued::new(label, commands, &self.addr, now);
             self.waiting.push_back((request.waiter, queued));
         }
     }
@@ -556,18 +609,43 @@ impl Connection {
         rx: &mut mpsc::UnboundedReceiver<Request>,
     ) -> Poll<Result<(), Error>> {
         loop {
+            if let Some(pause) = &mut self.pause {
+                if pause.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                self.pause = None;
+            }
             let mut progress = false;
+            let mut took = false;
+            let mut now = None;
             while !self.closing && self.pending_write < MAX_PENDING_WRITE {
                 match rx.poll_recv(cx) {
                     Poll::Ready(Some(request)) => {
-                        self.enqueue(request);
-                        progress = true;
+                        let now = *now.get_or_insert_with(Instant::now);
+                        self.enqueue(request, now);
+                        took = true;
                     }
                     Poll::Ready(None) => self.closing = true,
                     Poll::Pending => break,
                 }
             }
+            progress |= took;
+            if took && !self.paused && self.woken > 1 && self.pending_write < MAX_PENDING_WRITE {
+                // Other tasks are likely about to queue commands (those just handed replies):
+                // let them run first, so that one write and one server wake-up serve them all.
+                // A lone caller's command (one reply handed back since the last write) goes at
+                // once.
+                self.paused = true;
+                let mut pause: Pin<Box<dyn Future<Output = ()> + Send>> =
+                    Box::pin(tokio::task::yield_now());
+                if pause.as_mut().poll(cx).is_pending() {
+                    self.pause = Some(pause);
+                    return Poll::Pending;
+                }
+            }
             if self.pending_write > 0 {
+                self.paused = false;
+                self.woken = 0;
                 progress |= self.poll_write(cx)?;
             }
             progress |= self.poll_read(cx)?;
@@ -665,6 +743,8 @@ impl Connection {
     }
 
     fn dispatch(&mut self) -> Result<(), Error> {
+        // Every reply of one read arrived at the same time.
+        let mut now = None;
         loop {
             let frame = match self.decoder.decode(&mut self.read_buf) {
                 Ok(Some(frame)) => frame,
@@ -712,8 +792,11 @@ impl Connection {
                 Step::Single(frame) => frame,
             };
             if let Some((waiter, queued)) = self.waiting.pop_front() {
+                self.woken += 1;
                 self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
-                self.shared.counters.record_latency(queued.at.elapsed());
+                let now = *now.get_or_insert_with(Instant::now);
+                let waited = now.saturating_duration_since(queued.at);
+                self.shared.counters.record_latency(waited);
                 queued.finish(&last);
                 if let (Waiter::Cached { key, command, .. }, Some(cache)) =
                     (&waiter, &self.router.cache)

@@ -14,7 +14,7 @@ mod tls;
 mod trace;
 
 pub use config::{Addr, Config, Protocol};
-pub(crate) use driver::{spawn, Handle, Payload, Request, Waiter};
+pub(crate) use driver::{spawn, Handle, Payload, ReplySink, Request, Waiter};
 pub(crate) use handshake::connect;
 pub(crate) use push::{Cache, PubSubOp};
 pub use push::{Event, Message, SubscriptionKind, Tracking};

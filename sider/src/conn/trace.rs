@@ -26,9 +26,14 @@ pub(crate) struct Queued {
 
 impl Queued {
     #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
-    pub(crate) fn new(command: &'static str, commands: usize, addr: &super::Addr) -> Queued {
+    pub(crate) fn new(
+        command: &'static str,
+        commands: usize,
+        addr: &super::Addr,
+        at: Instant,
+    ) -> Queued {
         Queued {
-            at: Instant::now(),
+            at,
             #[cfg(feature = "tracing")]
             span: tracing::debug_span!(
                 target: "sider",

@@ -1,8 +1,8 @@
 //! [`Batch`]: a pipeline built in a loop, whose commands share one reply type.
 
-use super::{send_discard, send_many, slot, Execute, Ignored, Queue};
+use super::{send_discard, send_to_sink, slot, Execute, Ignored, Queue};
 use crate::cmd::Cmd;
-use crate::conn::Handle;
+use crate::conn::{Handle, ReplySink};
 use crate::dispatch::Dispatch;
 use crate::error::Error;
 use crate::info::CommandInfo;
@@ -11,6 +11,7 @@ use crate::resp::Frame;
 use crate::script::Script;
 use bytes::BytesMut;
 use std::marker::PhantomData;
+use tokio::sync::oneshot;
 
 /// A pipeline of any length whose commands all reply with `T`; `execute()` returns `Vec<T>`.
 ///
@@ -66,14 +67,9 @@ impl<'c, T: FromReply> Batch<'c, T> {
         }
     }
 
-    /// Sends the commands; returns the replies (EXEC's, for an atomic batch) and the names.
-    async fn replies(self) -> Result<(Vec<Frame>, Vec<&'static str>), Error> {
-        if self.atomic {
-            return super::transaction::exec(self.handle, self.queue).await;
-        }
-        let count = self.queue.len();
-        let frames = send_many(self.handle, self.queue.buf, count, &self.queue.scripts).await?;
-        Ok((frames, self.queue.names))
+    /// Sends the commands of an atomic batch; returns EXEC's replies and the names.
+    async fn exec_replies(self) -> Result<(Vec<Frame>, Vec<&'static str>), Error> {
+        super::transaction::exec(self.handle, self.queue).await
     }
 
     /// Queues the command the closure builds; its reply type must be `T`.
@@ -106,28 +102,69 @@ impl<'c, T: FromReply> Batch<'c, T> {
     }
 }
 
-impl<T: FromReply> Execute for Batch<'_, T> {
+impl<T: FromReply + Send + 'static> Execute for Batch<'_, T> {
     type Output = Vec<T>;
     type Each = Vec<Result<T, Error>>;
 
     async fn execute(self) -> Result<Vec<T>, Error> {
-        let (frames, names) = self.replies().await?;
-        let (count, names) = (frames.len(), &names);
-        frames
-            .into_iter()
-            .enumerate()
-            .map(|(i, frame)| slot(Some(frame), i, count, names))
-            .collect()
+        if self.atomic {
+            let (frames, names) = self.exec_replies().await?;
+            let (count, names) = (frames.len(), &names);
+            return frames
+                .into_iter()
+                .enumerate()
+                .map(|(i, frame)| slot(Some(frame), i, count, names))
+                .collect();
+        }
+        let Queue {
+            buf, names, scripts, ..
+        } = self.queue;
+        let count = names.len();
+        // Each reply is decoded by the driver as it arrives, while the server still works on
+        // the rest; no frame is kept.
+        let decoded = send_to_sink(self.handle, buf, count, &scripts, |tx| {
+            Box::new(Values::<T> {
+                values: Vec::with_capacity(count),
+                first_error: None,
+                seen: 0,
+                tx: Some(tx),
+            })
+        })
+        .await?;
+        match decoded {
+            Ok(values) => Ok(values),
+            Err((index, err)) => Err(err.context(super::position(index, count, &names))),
+        }
     }
 
     async fn execute_each(self) -> Result<Vec<Result<T, Error>>, Error> {
-        let (frames, names) = self.replies().await?;
-        let (count, names) = (frames.len(), &names);
-        Ok(frames
-            .into_iter()
-            .enumerate()
-            .map(|(i, frame)| slot(Some(frame), i, count, names))
-            .collect())
+        if self.atomic {
+            let (frames, names) = self.exec_replies().await?;
+            let (count, names) = (frames.len(), &names);
+            return Ok(frames
+                .into_iter()
+                .enumerate()
+                .map(|(i, frame)| slot(Some(frame), i, count, names))
+                .collect());
+        }
+        let Queue {
+            buf, names, scripts, ..
+        } = self.queue;
+        let count = names.len();
+        let mut results = send_to_sink(self.handle, buf, count, &scripts, |tx| {
+            Box::new(Each::<T> {
+                results: Vec::with_capacity(count),
+                tx: Some(tx),
+            })
+        })
+        .await?;
+        for (index, result) in results.iter_mut().enumerate() {
+            if let Err(err) = result {
+                let err = std::mem::replace(err, Error::closed(""));
+                *result = Err(err.context(super::position(index, count, &names)));
+            }
+        }
+        Ok(results)
     }
 
     async fn execute_ignore_results(self) -> Result<Ignored, Error> {
@@ -223,5 +260,71 @@ where
 {
     fn into_typed(self) -> Typed<T> {
         self.finish().into_typed()
+    }
+}
+
+/// What [`Values`] hands back: every decoded reply, or the first that failed with its index.
+type Decoded<T> = Result<Vec<T>, (usize, Error)>;
+
+/// Decodes a batch's replies into `T` as they arrive; after the first failure only counts.
+struct Values<T> {
+    values: Vec<T>,
+    first_error: Option<(usize, Error)>,
+    seen: usize,
+    tx: Option<oneshot::Sender<Result<Decoded<T>, Error>>>,
+}
+
+impl<T: FromReply + Send> ReplySink for Values<T> {
+    fn push(&mut self, frame: Frame) {
+        if self.first_error.is_none() {
+            match crate::client::decode(frame) {
+                Ok(value) => self.values.push(value),
+                Err(err) => {
+                    self.first_error = Some((self.seen, err));
+                    self.values = Vec::new();
+                }
+            }
+        }
+        self.seen += 1;
+    }
+
+    fn finish(mut self: Box<Self>) {
+        let decoded = match self.first_error.take() {
+            None => Ok(std::mem::take(&mut self.values)),
+            Some(failed) => Err(failed),
+        };
+        if let Some(tx) = self.tx.take() {
+            drop(tx.send(Ok(decoded)));
+        }
+    }
+
+    fn fail(mut self: Box<Self>, err: Error) {
+        if let Some(tx) = self.tx.take() {
+            drop(tx.send(Err(err)));
+        }
+    }
+}
+
+/// Decodes a batch's replies into each one's own `Result` as they arrive.
+struct Each<T> {
+    results: Vec<Result<T, Error>>,
+    tx: Option<oneshot::Sender<Result<Vec<Result<T, Error>>, Error>>>,
+}
+
+impl<T: FromReply + Send> ReplySink for Each<T> {
+    fn push(&mut self, frame: Frame) {
+        self.results.push(crate::client::decode(frame));
+    }
+
+    fn finish(mut self: Box<Self>) {
+        if let Some(tx) = self.tx.take() {
+            drop(tx.send(Ok(std::mem::take(&mut self.results))));
+        }
+    }
+
+    fn fail(mut self: Box<Self>, err: Error) {
+        if let Some(tx) = self.tx.take() {
+            drop(tx.send(Err(err)));
+        }
     }
 }

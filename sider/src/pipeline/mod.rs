@@ -15,7 +15,7 @@ pub use list::ReplyList;
 pub use transaction::Transaction;
 
 use crate::cmd::Cmd;
-use crate::conn::{Handle, Payload, Request, Waiter};
+use crate::conn::{Handle, Payload, ReplySink, Request, Waiter};
 use crate::dispatch::Dispatch;
 use crate::error::Error;
 use crate::info::CommandInfo;
@@ -197,6 +197,32 @@ pub(crate) async fn send_many(
         .unwrap_or_else(|_| Err(Error::closed("the connection driver has stopped")));
     check_preload(loading).await?;
     frames
+}
+
+/// Sends encoded commands whose `count` replies go to `sink` as they are read; returns what the
+/// sink sends back once they all have.
+pub(crate) async fn send_to_sink<R>(
+    handle: &Handle,
+    buf: BytesMut,
+    count: usize,
+    scripts: &[Script],
+    sink: impl FnOnce(oneshot::Sender<Result<R, Error>>) -> Box<dyn ReplySink>,
+) -> Result<R, Error> {
+    let loading = send_preload(handle, scripts);
+    let (tx, rx) = oneshot::channel();
+    handle.send(Request {
+        payload: Payload::Encoded(buf.freeze()),
+        waiter: Waiter::Sink {
+            expected: count,
+            seen: 0,
+            sink: sink(tx),
+        },
+    });
+    let result = rx
+        .await
+        .unwrap_or_else(|_| Err(Error::closed("the connection driver has stopped")));
+    check_preload(loading).await?;
+    result
 }
 
 /// Sends encoded commands and counts `count` replies without keeping them.
