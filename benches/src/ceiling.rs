@@ -1,7 +1,10 @@
 //! The server's own ceiling: `redis-benchmark` with one connection against the same server.
 
+use crate::clients::{Mode, Op};
 use anyhow::{bail, Context, Result};
+use std::collections::HashMap;
 use std::process::Command;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// µs per command for SET and for GET, from one `redis-benchmark` run.
 #[derive(Clone, Copy, Debug, Default)]
@@ -61,6 +64,93 @@ pub fn parse_csv(text: &str) -> Result<Ceiling> {
         bail!("no SET and GET lines in redis-benchmark's output: {text:?}");
     }
     Ok(ceiling)
+}
+
+/// The batch workloads' own ceiling: the very commands a client sends (same keys, same values),
+/// encoded once beforehand and written on a bare socket, with the replies counted by their line
+/// ends rather than parsed. What is left is the server's and the network's time: no client can do
+/// the same work faster. `redis-benchmark` repeats one key, which is cheaper for the server than
+/// the workloads' N distinct keys, so its figures are a ceiling for a different workload.
+#[derive(Debug)]
+pub struct Raw {
+    stream: tokio::net::TcpStream,
+    /// Encoded batches and the line ends their replies hold, by mode, op and size.
+    encoded: HashMap<(Mode, Op, usize), (Vec<u8>, usize)>,
+    read_buf: Vec<u8>,
+}
+
+impl Raw {
+    /// Connects to `host:port` with `TCP_NODELAY`, as every client is.
+    pub async fn connect(host: &str, port: u16) -> Result<Raw> {
+        let stream = tokio::net::TcpStream::connect((host, port)).await?;
+        stream.set_nodelay(true)?;
+        Ok(Raw {
+            stream,
+            encoded: HashMap::new(),
+            read_buf: vec![0; 256 * 1024],
+        })
+    }
+
+    /// One pipeline or transaction of `keys.len()` SETs or GETs, as the clients send it.
+    pub async fn batch(&mut self, mode: Mode, op: Op, keys: &[String], values: &[String]) -> Result<()> {
+        let n = keys.len();
+        let (bytes, lines) = self
+            .encoded
+            .entry((mode, op, n))
+            .or_insert_with(|| encode(mode, op, keys, values));
+        let (mut rd, mut wr) = self.stream.split();
+        let buf = &mut self.read_buf;
+        let read = async {
+            let mut seen = 0;
+            while seen < *lines {
+                let got = rd.read(buf).await?;
+                if got == 0 {
+                    bail!("the server closed the connection");
+                }
+                seen += buf[..got].iter().filter(|&&b| b == b'\n').count();
+            }
+            anyhow::Ok(())
+        };
+        let write = async {
+            wr.write_all(bytes).await?;
+            anyhow::Ok(())
+        };
+        tokio::try_join!(write, read)?;
+        Ok(())
+    }
+}
+
+/// The wire bytes of a batch, and how many line ends its replies hold (keys exist and values
+/// hold no line end, so a bulk reply is two lines).
+fn encode(mode: Mode, op: Op, keys: &[String], values: &[String]) -> (Vec<u8>, usize) {
+    let mut out = Vec::new();
+    let mut put = |args: &[&str]| {
+        out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+        for a in args {
+            out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+        }
+    };
+    let atomic = mode == Mode::Transaction;
+    if atomic {
+        put(&["MULTI"]);
+    }
+    for (k, v) in keys.iter().zip(values) {
+        match op {
+            Op::Set => put(&["SET", k, v]),
+            Op::Get => put(&["GET", k]),
+        }
+    }
+    if atomic {
+        put(&["EXEC"]);
+    }
+    let n = keys.len();
+    let per_reply = match op {
+        Op::Set => 1,
+        Op::Get => 2,
+    };
+    // MULTI's +OK, a +QUEUED each, EXEC's array header.
+    let lines = if atomic { n * per_reply + n + 2 } else { n * per_reply };
+    (out, lines)
 }
 
 /// How many requests to give `redis-benchmark` at pipeline depth `n`: a whole number of

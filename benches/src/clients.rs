@@ -473,15 +473,10 @@ async fn rustis_batch(
     }
 }
 
-/// sider's batches, through its loop form [`sider::Batch`] (`client.batch()`): `Batch<()>` for
-/// SETs, `Batch<Option<String>>` for GETs, `execute_ignore_results()` for
-/// [`Mode::IgnoreResults`].
-///
-/// sider's typed [`sider::Transaction`] grows its type with every command, so it cannot be built
-/// in a loop of runtime length, and `Batch` has no MULTI/EXEC form. Until one of them does, the
-/// transaction rows send MULTI, the N commands and EXEC through a `Batch<sider::Value>` built by
-/// hand, and decode EXEC's array with `FromReply`, as a user would have to today; RESULTS.md
-/// says so under the table. Returns `None` for a workload sider has no API for.
+/// sider's batches, through its loop forms: [`sider::Batch`] from `client.batch()` for
+/// pipelines (`Batch<()>` for SETs, `Batch<Option<String>>` for GETs, `execute_ignore_results()`
+/// for [`Mode::IgnoreResults`]) and from `client.transaction_batch()` for MULTI/EXEC. Returns
+/// `None` for a workload sider has no API for.
 async fn sider_batch(
     c: &sider::Client,
     mode: Mode,
@@ -518,26 +513,23 @@ async fn sider_batch(
                 got.into_iter().map(Option::unwrap_or_default).collect(),
             ))
         }
-        (Mode::Transaction, op) => {
-            // sider transaction: replace with a loop-form transaction when sider has one.
-            let mut batch = c.batch::<sider::Value>();
-            batch.push_cmd(sider::Cmd::new("MULTI"));
+        (Mode::Transaction, Op::Set) => {
+            let mut tx = c.transaction_batch::<()>();
             for (k, v) in keys.iter().zip(values) {
-                batch.push_cmd(match op {
-                    Op::Set => sider::Cmd::new("SET").arg(k.as_str()).arg(v.as_str()),
-                    Op::Get => sider::Cmd::new("GET").arg(k.as_str()),
-                });
+                tx.push(|b| b.set(k.as_str(), v.as_str()));
             }
-            batch.push_cmd(sider::Cmd::new("EXEC"));
-            let mut frames = batch.execute().await?;
-            let exec = frames.pop().context("no EXEC reply")?;
-            Ok(Some(match op {
-                Op::Set => {
-                    <Vec<()>>::from_reply(exec)?;
-                    Vec::new()
-                }
-                Op::Get => <Vec<String>>::from_reply(exec)?,
-            }))
+            tx.execute().await?;
+            Ok(Some(Vec::new()))
+        }
+        (Mode::Transaction, Op::Get) => {
+            let mut tx = c.transaction_batch::<Option<String>>();
+            for k in keys {
+                tx.push(|b| b.get::<String>(k.as_str()));
+            }
+            let got = tx.execute().await?;
+            Ok(Some(
+                got.into_iter().map(Option::unwrap_or_default).collect(),
+            ))
         }
         (Mode::IgnoreResults, Op::Get) => Ok(None),
     }

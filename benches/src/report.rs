@@ -75,6 +75,8 @@ pub struct Results {
     pub batches: Vec<BatchRow>,
     /// `redis-benchmark -c 1 -P N` for each N, in the order of `plan.sizes`.
     pub ceilings: Vec<(usize, CeilingPair)>,
+    /// The bare-socket ceiling of each batch workload ([`crate::ceiling::Raw`]).
+    pub raw: Vec<((Mode, Op, usize), Summary)>,
     /// `redis-benchmark -c 1 -P 1`.
     pub round_trip_ceiling: Option<CeilingPair>,
     /// `redis-benchmark -c 1 -P 1 -d <big_len>`.
@@ -166,6 +168,14 @@ impl Results {
             .iter()
             .find(|(m, _)| *m == n)
             .map(|(_, c)| c.for_op(op))
+    }
+
+    /// The bare-socket ceiling of one batch workload.
+    pub fn raw_ceiling(&self, mode: Mode, op: Op, n: usize) -> Option<Summary> {
+        self.raw
+            .iter()
+            .find(|(key, _)| *key == (mode, op, n))
+            .map(|(_, s)| *s)
     }
 
     /// `RESULTS.md`.
@@ -271,10 +281,11 @@ impl Results {
         );
         let _ = writeln!(
             md,
-            "- **Ceiling**: `redis-benchmark -c 1 -P N -n <whole pipelines, at least {}> -d \
-             {VALUE_LEN} -t set,get` against the same server ({} run(s), median), converted to \
-             µs per command. A transaction's ceiling is the pipeline's: `redis-benchmark` has no \
-             MULTI mode.",
+            "- **Ceilings**: the bare socket (the batch's own commands, pre-encoded, replies \
+             counted, not parsed; MULTI/EXEC included for transactions), and \
+             `redis-benchmark -c 1 -P N -n <whole pipelines, at least {}> -d {VALUE_LEN} -t \
+             set,get` against the same server ({} run(s), median), converted to µs per command; \
+             `redis-benchmark` has no MULTI mode, so its transaction figure is the pipeline's.",
             thousands(p.ceiling_requests as f64),
             p.ceiling_runs
         );
@@ -341,10 +352,14 @@ impl Results {
             md,
             "sider's pipelines are its loop form, `client.batch()` with `push(|c| c.set(k, v))` \
              or `push(|c| c.get(k))` and `execute()` (`execute_ignore_results()` for the \
-             ignore_results row). sider's typed `Transaction` cannot be built in a loop of \
-             runtime length (its type grows with each command) and `Batch` has no MULTI/EXEC \
-             form, so sider's transaction rows send `MULTI`, the N commands and `EXEC` through a \
-             `Batch<Value>` built by hand and decode EXEC's array with `FromReply`.\n"
+             ignore_results row); its transactions are the same through \
+             `client.transaction_batch()`.\n\n\
+             **The bare-socket ceiling** is the same commands (same keys and values) encoded once \
+             before the run and written on a plain socket, with the replies counted by their line \
+             ends instead of parsed: the server's and the network's time, which no client can \
+             beat. It is sampled in the same rounds as the clients. `redis-benchmark -c 1 -P N` \
+             is shown as well, but it sends one key over and over, which costs the server much \
+             less than N distinct keys do, so it is the ceiling of a lighter workload.\n"
         );
         for mode in [Mode::Pipeline, Mode::Transaction] {
             for op in [Op::Set, Op::Get] {
@@ -365,7 +380,11 @@ impl Results {
                         md.push('\n');
                     }
                 }
-                let _ = write!(md, "| **ceiling** `redis-benchmark -c 1 -P N` |");
+                let _ = write!(md, "| **ceiling**, bare socket, same commands |");
+                for &n in sizes {
+                    let _ = write!(md, " {} |", cell(self.raw_ceiling(mode, op, n), us));
+                }
+                let _ = write!(md, "\n| ceiling, `redis-benchmark -c 1 -P N` (one key) |");
                 for &n in sizes {
                     let _ = write!(md, " {} |", cell(self.ceiling(n, op), us));
                 }
@@ -381,14 +400,31 @@ impl Results {
         for mode in [Mode::Pipeline, Mode::Transaction] {
             for op in [Op::Set, Op::Get] {
                 for kind in Kind::ALL {
-                    let _ = write!(md, "| {kind} ÷ ceiling, {} {} |", mode.name(), op.name());
+                    let _ = write!(
+                        md,
+                        "| {kind} ÷ bare-socket ceiling, {} {} |",
+                        mode.name(),
+                        op.name()
+                    );
                     for &n in sizes {
                         let a = self.batch(kind, mode, op, n).map(|s| s.median);
-                        let b = self.ceiling(n, op).map(|s| s.median);
+                        let b = self.raw_ceiling(mode, op, n).map(|s| s.median);
                         let _ = write!(md, " {} |", ratio(a, b));
                     }
                     md.push('\n');
                 }
+                let _ = write!(
+                    md,
+                    "| sider ÷ `redis-benchmark`, {} {} |",
+                    mode.name(),
+                    op.name()
+                );
+                for &n in sizes {
+                    let a = self.batch(Kind::Sider, mode, op, n).map(|s| s.median);
+                    let b = self.ceiling(n, op).map(|s| s.median);
+                    let _ = write!(md, " {} |", ratio(a, b));
+                }
+                md.push('\n');
                 for peer in &Kind::ALL[..3] {
                     let _ = write!(md, "| sider ÷ {peer}, {} {} |", mode.name(), op.name());
                     for &n in sizes {

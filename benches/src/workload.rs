@@ -4,6 +4,7 @@
 //! every client, ...), so noise from anything else on the machine spreads over all of them
 //! instead of landing on whichever client ran while it happened.
 
+use crate::ceiling::Raw;
 use crate::clients::{BigValue, Client, Kind, Mode, Op, Ran};
 use crate::stats::Summary;
 use anyhow::{ensure, Result};
@@ -113,18 +114,29 @@ impl Data {
 }
 
 /// Samples of one batch workload for each client, in µs per command; `None` where the client
-/// has no API for it.
+/// has no API for it. With `raw`, the bare-socket ceiling is sampled in the same rounds
+/// (returned last; `None` for the ignore_results mode, whose commands are the pipeline's).
 pub async fn batch(
     plan: &Plan,
     clients: &mut [Client],
+    mut raw: Option<&mut Raw>,
     data: &Data,
     mode: Mode,
     op: Op,
     n: usize,
-) -> Result<Vec<(Kind, Option<Summary>)>> {
+) -> Result<(Vec<(Kind, Option<Summary>)>, Option<Summary>)> {
     let keys = &data.keys[..n];
     let values = &data.values[..n];
     let repeats = plan.repeats(n);
+    if mode == Mode::IgnoreResults {
+        raw = None;
+    }
+    let mut raw_samples = Vec::new();
+    if let Some(raw) = raw.as_deref_mut() {
+        for _ in 0..plan.warmup.max(1) {
+            raw.batch(mode, op, keys, values).await?;
+        }
+    }
     let mut available = vec![true; clients.len()];
     for (client, ok) in clients.iter_mut().zip(&mut available) {
         for _ in 0..plan.warmup.max(1) {
@@ -147,12 +159,21 @@ pub async fn batch(
             let us = start.elapsed().as_secs_f64() * 1e6;
             samples[i].push(us / (repeats * n) as f64);
         }
+        if let Some(raw) = raw.as_deref_mut() {
+            let start = Instant::now();
+            for _ in 0..repeats {
+                raw.batch(mode, op, keys, values).await?;
+            }
+            let us = start.elapsed().as_secs_f64() * 1e6;
+            raw_samples.push(us / (repeats * n) as f64);
+        }
     }
-    Ok(clients
+    let rows = clients
         .iter()
         .zip(samples)
         .map(|(c, s)| (c.kind(), Summary::of(&s)))
-        .collect())
+        .collect();
+    Ok((rows, Summary::of(&raw_samples)))
 }
 
 /// Sequential round trips: GETs of one key, each awaited before the next; µs per GET.

@@ -73,3 +73,85 @@ pub fn unix_millis(t: &SystemTime) -> i64 {
 pub fn flag(b: &bool) -> bool {
     *b
 }
+
+/// An option's arguments, held apart until the command is finished (options may be set in any
+/// order, and setting one again replaces it). Nothing is built until an option is set, so a
+/// command whose options stay unset pays for none of them, and a builder stays small to move.
+#[derive(Debug, Default)]
+pub struct Frag(Option<Box<Cmd>>);
+
+impl Frag {
+    /// No arguments yet.
+    #[inline]
+    pub fn new() -> Frag {
+        Frag(None)
+    }
+
+    #[inline]
+    fn cmd(&mut self) -> &mut Cmd {
+        self.0.get_or_insert_with(|| Box::new(Cmd::fragment()))
+    }
+
+    /// See [`Cmd::push_arg`].
+    #[inline]
+    pub fn push_arg(&mut self, arg: &(impl crate::ToArg + ?Sized)) {
+        self.cmd().push_arg(arg);
+    }
+
+    /// See [`Cmd::push_args`].
+    #[inline]
+    pub fn push_args(&mut self, args: &(impl crate::ToArgs + ?Sized)) {
+        self.cmd().push_args(args);
+    }
+
+    /// See [`Cmd::push_key`].
+    #[inline]
+    pub fn push_key(&mut self, key: &(impl crate::ToArg + ?Sized)) {
+        self.cmd().push_key(key);
+    }
+
+    /// See [`Cmd::push_keys`].
+    #[inline]
+    pub fn push_keys(&mut self, keys: &(impl crate::ToArgs + ?Sized)) {
+        self.cmd().push_keys(keys);
+    }
+
+    /// See [`Cmd::push_key_blocks`].
+    #[inline]
+    pub fn push_key_blocks(
+        &mut self,
+        blocks: &(impl crate::ToArgs + ?Sized),
+        width: usize,
+        key_at: usize,
+    ) {
+        self.cmd().push_key_blocks(blocks, width, key_at);
+    }
+
+    /// See [`Cmd::append`].
+    #[inline]
+    pub fn append(&mut self, fragment: Cmd) {
+        self.cmd().append(fragment);
+    }
+
+    /// How many arguments are held.
+    #[inline]
+    pub fn arg_count(&self) -> usize {
+        self.0.as_ref().map_or(0, |cmd| cmd.arg_count())
+    }
+
+    /// Drops every argument held (an option set again replaces its earlier value).
+    #[inline]
+    pub fn clear(&mut self) {
+        if let Some(cmd) = &mut self.0 {
+            cmd.clear();
+        }
+    }
+
+    /// Appends the arguments held to `cmd`.
+    #[inline]
+    pub fn append_to(self, cmd: &mut Cmd) {
+        if let Some(fragment) = self.0 {
+            cmd.append(*fragment);
+        }
+    }
+}

@@ -77,7 +77,9 @@ impl Cmd {
             first_key: 0,
             keys: KeySpans::default(),
         };
-        cmd.push_name(info.name());
+        let (name, words) = info.encoded_name();
+        cmd.body.extend_from_slice(name);
+        cmd.argc = words;
         cmd
     }
 

@@ -18,6 +18,9 @@ pub struct CommandInfo {
     flags: u16,
     timeout_arg: Option<&'static str>,
     first_key: usize,
+    /// The name's words as RESP bulk strings, and how many there are.
+    encoded_name: &'static [u8],
+    words: usize,
 }
 
 const READONLY: u16 = 1;
@@ -41,6 +44,8 @@ impl CommandInfo {
         flags: u16,
         timeout_arg: Option<&'static str>,
         first_key: usize,
+        encoded_name: &'static [u8],
+        words: usize,
     ) -> CommandInfo {
         CommandInfo {
             name,
@@ -50,7 +55,14 @@ impl CommandInfo {
             flags,
             timeout_arg,
             first_key,
+            encoded_name,
+            words,
         }
+    }
+
+    /// The name's words encoded as RESP bulk strings, and how many words there are.
+    pub(crate) fn encoded_name(&self) -> (&'static [u8], usize) {
+        (self.encoded_name, self.words)
     }
 
     /// The command as sent, e.g. `"CONFIG GET"`.

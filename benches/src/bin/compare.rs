@@ -69,6 +69,7 @@ fn main() -> Result<()> {
         for &kind in &kinds {
             clients.push(Client::connect(kind, &host, port).await?);
         }
+        let mut raw = ceiling::Raw::connect(&host, port).await?;
         let data = Data::new(plan.sizes.iter().copied().max().unwrap_or(0));
         for name in &workloads {
             let batch = match name.as_str() {
@@ -81,12 +82,17 @@ fn main() -> Result<()> {
             };
             if let Some((mode, op)) = batch {
                 for &n in &plan.sizes {
-                    let rows = workload::batch(&plan, &mut clients, &data, mode, op, n).await?;
-                    let cells: Vec<String> = rows
+                    let (rows, raw) =
+                        workload::batch(&plan, &mut clients, Some(&mut raw), &data, mode, op, n)
+                            .await?;
+                    let mut cells: Vec<String> = rows
                         .into_iter()
                         .filter(|(kind, _)| mode.applies_to(*kind))
                         .map(|(kind, s)| format!("{kind} {}", s.map_or("n/a".into(), show)))
                         .collect();
+                    if let Some(raw) = raw {
+                        cells.push(format!("raw socket {}", show(raw)));
+                    }
                     println!("{name} N={n} µs/cmd: {}", cells.join(" · "));
                 }
                 continue;

@@ -140,6 +140,7 @@ fn main() -> Result<()> {
         external_server: args.url.is_some(),
         batches: Vec::new(),
         ceilings: Vec::new(),
+        raw: Vec::new(),
         round_trip_ceiling: None,
         big_ceiling: None,
         sequential: Vec::new(),
@@ -271,6 +272,9 @@ async fn measure_clients(
             .with_context(|| format!("connecting {kind}"))?;
         clients.push(client);
     }
+    let mut raw = sider_benches::ceiling::Raw::connect(host, port)
+        .await
+        .context("connecting the bare socket")?;
     let data = Data::new(plan.sizes.iter().copied().max().unwrap_or(0));
 
     for &n in &plan.sizes {
@@ -281,9 +285,13 @@ async fn measure_clients(
                 &[Op::Set, Op::Get]
             };
             for &op in ops {
-                let rows = workload::batch(plan, &mut clients, &data, mode, op, n)
-                    .await
-                    .with_context(|| format!("{} {} N={n}", mode.name(), op.name()))?;
+                let (rows, raw_us) =
+                    workload::batch(plan, &mut clients, Some(&mut raw), &data, mode, op, n)
+                        .await
+                        .with_context(|| format!("{} {} N={n}", mode.name(), op.name()))?;
+                if let Some(s) = raw_us {
+                    results.raw.push(((mode, op, n), s));
+                }
                 let mut line = format!("{} {} N={n}:", mode.name(), op.name());
                 for (kind, s) in rows {
                     if !mode.applies_to(kind) {
@@ -297,6 +305,9 @@ async fn measure_clients(
                         n,
                         us: s,
                     });
+                }
+                if let Some(s) = raw_us {
+                    line += &format!(" raw-socket {}", us(s.median));
                 }
                 eprintln!("{line} µs/command");
             }

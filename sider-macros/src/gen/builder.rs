@@ -29,7 +29,7 @@ pub fn builder(command: &Command) -> TokenStream {
         if node.optional && matches!(node.shape, Shape::Flag) {
             quote!(#f: ::core::primitive::bool)
         } else {
-            quote!(#f: ::sider::Cmd)
+            quote!(#f: ::sider::__private::Frag)
         }
     });
     let moves: Vec<TokenStream> = deferred
@@ -45,7 +45,7 @@ pub fn builder(command: &Command) -> TokenStream {
             let token = node.token.clone().unwrap_or_default();
             quote!(if self.#f { cmd.push_arg(#token); })
         } else {
-            quote!(cmd.append(self.#f);)
+            quote!(self.#f.append_to(&mut cmd);)
         }
     });
 

@@ -91,11 +91,20 @@ fn info(command: &Command) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     let first_key = key_position(command);
+    // The name's words as RESP bulk strings, written into every command in one copy.
+    let words: Vec<&str> = command.name.split(' ').filter(|w| !w.is_empty()).collect();
+    let mut encoded = Vec::new();
+    for word in &words {
+        encoded.extend_from_slice(format!("${}\r\n{word}\r\n", word.len()).as_bytes());
+    }
+    let encoded = proc_macro2::Literal::byte_string(&encoded);
+    let word_count = words.len();
     quote! {
         #[doc(hidden)]
         #[allow(non_upper_case_globals)]
-        pub static #ident: ::sider::CommandInfo =
-            ::sider::CommandInfo::__new(#name, #method, #group, #since, #bits, #timeout, #first_key);
+        pub static #ident: ::sider::CommandInfo = ::sider::CommandInfo::__new(
+            #name, #method, #group, #since, #bits, #timeout, #first_key, #encoded, #word_count,
+        );
     }
 }
 
@@ -250,7 +259,7 @@ fn method(command: &Command) -> TokenStream {
         if a.optional && matches!(a.shape, Shape::Flag) {
             quote!(#f: false)
         } else {
-            quote!(#f: ::sider::Cmd::fragment())
+            quote!(#f: ::sider::__private::Frag::new())
         }
     });
     let tail = command

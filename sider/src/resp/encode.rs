@@ -8,6 +8,10 @@ use bytes::{BufMut, BytesMut};
 /// Writes `*<len>\r\n`, the header of a command of `len` arguments (the name included).
 #[inline]
 pub fn put_array_header(out: &mut BytesMut, len: usize) {
+    if len < 10 {
+        out.put_slice(&[b'*', b'0' + len as u8, b'\r', b'\n']);
+        return;
+    }
     let mut digits = itoa::Buffer::new();
     let digits = digits.format(len).as_bytes();
     out.reserve(digits.len() + 3);
@@ -19,12 +23,31 @@ pub fn put_array_header(out: &mut BytesMut, len: usize) {
 /// Writes `$<len>\r\n<bytes>\r\n`.
 #[inline]
 pub fn put_bulk(out: &mut BytesMut, bytes: &[u8]) {
+    let len = bytes.len();
+    // Most arguments are shorter than 100 bytes: their header is built without formatting.
+    let mut short = [b'$', 0, 0, b'\r', b'\n'];
     let mut digits = itoa::Buffer::new();
-    let digits = digits.format(bytes.len()).as_bytes();
-    out.reserve(bytes.len() + digits.len() + 5);
-    out.put_u8(b'$');
-    out.put_slice(digits);
-    out.put_slice(b"\r\n");
+    let header: &[u8] = if len < 10 {
+        short[1] = b'0' + len as u8;
+        short[2] = b'\r';
+        short[3] = b'\n';
+        &short[..4]
+    } else if len < 100 {
+        short[1] = b'0' + (len / 10) as u8;
+        short[2] = b'0' + (len % 10) as u8;
+        &short
+    } else {
+        let digits = digits.format(len).as_bytes();
+        out.reserve(len + digits.len() + 5);
+        out.put_u8(b'$');
+        out.put_slice(digits);
+        out.put_slice(b"\r\n");
+        out.put_slice(bytes);
+        out.put_slice(b"\r\n");
+        return;
+    };
+    out.reserve(header.len() + len + 2);
+    out.put_slice(header);
     out.put_slice(bytes);
     out.put_slice(b"\r\n");
 }
