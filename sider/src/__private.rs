@@ -5,6 +5,7 @@ use crate::dispatch::Dispatch;
 use crate::reply::FromReply;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+pub use crate::pipeline::Names;
 pub use bytes::Bytes;
 
 /// A command with options, finished into its sink's output by `.await`, by the next chained

@@ -14,6 +14,7 @@ use crate::conn::{Handle, Payload, Request, Waiter};
 use crate::dispatch::Dispatch;
 use crate::error::Error;
 use crate::info::CommandInfo;
+use crate::pipeline::Names;
 use crate::pipeline::{position, Detached, Execute, Ignored, IntoTyped, ReplyList};
 use crate::reply::FromReply;
 use crate::resp::Frame;
@@ -58,7 +59,7 @@ pub(super) struct Entry {
 pub(super) struct Plan {
     pub(super) buf: BytesMut,
     pub(super) entries: Vec<Entry>,
-    pub(super) names: Vec<&'static str>,
+    pub(super) names: Names,
     scratch: BytesMut,
     /// The first command that cannot be routed (keys in two slots...): `execute()` reports it
     /// before anything is sent.
@@ -130,10 +131,7 @@ struct Share {
 }
 
 /// Sends every command of `plan` and returns the replies in its order, with its names.
-async fn run(
-    cluster: &ClusterClient,
-    plan: Plan,
-) -> Result<(Vec<Frame>, Vec<&'static str>), Error> {
+async fn run(cluster: &ClusterClient, plan: Plan) -> Result<(Vec<Frame>, Names), Error> {
     if let Some(err) = plan.error {
         return Err(err);
     }
@@ -329,7 +327,7 @@ async fn run(
 }
 
 /// Counts the error replies among `frames`, like [`Execute::execute_ignore_results`].
-pub(super) fn ignored(frames: &[Frame], names: &[&'static str]) -> Result<Ignored, Error> {
+pub(super) fn ignored(frames: &[Frame], names: &Names) -> Result<Ignored, Error> {
     let count = frames.len();
     let mut errors = frames
         .iter()
@@ -350,7 +348,7 @@ fn decode_slot<T: FromReply>(
     frame: Frame,
     index: usize,
     count: usize,
-    names: &[&'static str],
+    names: &Names,
 ) -> Result<T, Error> {
     crate::client::decode(frame).map_err(|e| e.context(position(index, count, names)))
 }

@@ -8,6 +8,7 @@ use crate::cmd::Cmd;
 use crate::dispatch::Dispatch;
 use crate::error::Error;
 use crate::info::CommandInfo;
+use crate::pipeline::Names;
 use crate::pipeline::{position, Execute, Ignored, ReplyList};
 use crate::reply::FromReply;
 use crate::resp::Frame;
@@ -123,10 +124,7 @@ fn common_slot(plan: &Plan) -> Result<Option<u16>, Error> {
 }
 
 /// Runs MULTI, the commands and EXEC on the slot's primary, following redirects.
-async fn transact(
-    cluster: &ClusterClient,
-    plan: Plan,
-) -> Result<(Vec<Frame>, Vec<&'static str>), Error> {
+async fn transact(cluster: &ClusterClient, plan: Plan) -> Result<(Vec<Frame>, Names), Error> {
     if let Some(err) = plan.error {
         return Err(err);
     }
@@ -233,11 +231,7 @@ async fn transact(
 }
 
 /// EXEC's replies out of the frames of MULTI, the queued commands and EXEC.
-fn exec_replies(
-    mut frames: Vec<Frame>,
-    count: usize,
-    names: &[&'static str],
-) -> Result<Vec<Frame>, Error> {
+fn exec_replies(mut frames: Vec<Frame>, count: usize, names: &Names) -> Result<Vec<Frame>, Error> {
     let exec = frames.pop().unwrap_or(Frame::Null);
     if let Some(Frame::Error(line)) = frames.first() {
         return Err(Error::server(line).context("MULTI"));

@@ -6,6 +6,7 @@ use crate::conn::{Handle, ReplySink};
 use crate::dispatch::Dispatch;
 use crate::error::Error;
 use crate::info::CommandInfo;
+use crate::pipeline::Names;
 use crate::reply::FromReply;
 use crate::resp::Frame;
 use crate::script::Script;
@@ -68,7 +69,7 @@ impl<'c, T: FromReply> Batch<'c, T> {
     }
 
     /// Sends the commands of an atomic batch; returns EXEC's replies and the names.
-    async fn exec_replies(self) -> Result<(Vec<Frame>, Vec<&'static str>), Error> {
+    async fn exec_replies(self) -> Result<(Vec<Frame>, Names), Error> {
         super::transaction::exec(self.handle, self.queue).await
     }
 
@@ -117,7 +118,10 @@ impl<T: FromReply + Send + 'static> Execute for Batch<'_, T> {
                 .collect();
         }
         let Queue {
-            buf, names, scripts, ..
+            buf,
+            names,
+            scripts,
+            ..
         } = self.queue;
         let count = names.len();
         // Each reply is decoded by the driver as it arrives, while the server still works on
@@ -148,7 +152,10 @@ impl<T: FromReply + Send + 'static> Execute for Batch<'_, T> {
                 .collect());
         }
         let Queue {
-            buf, names, scripts, ..
+            buf,
+            names,
+            scripts,
+            ..
         } = self.queue;
         let count = names.len();
         let mut results = send_to_sink(self.handle, buf, count, &scripts, |tx| {

@@ -6,6 +6,7 @@
 
 use super::slot;
 use crate::error::Error;
+use crate::pipeline::Names;
 use crate::reply::FromReply;
 use crate::resp::Frame;
 
@@ -24,14 +25,16 @@ pub trait ReplyList {
     const LEN: usize;
 
     /// Decodes every reply; the first failure is the error.
+    #[doc(hidden)]
     ///
     /// # Errors
     ///
     /// The first error reply or undecodable reply, with its position and command.
-    fn decode(frames: Vec<Frame>, names: &[&'static str]) -> Result<Self::Tuple, Error>;
+    fn decode(frames: Vec<Frame>, names: &Names) -> Result<Self::Tuple, Error>;
 
     /// Decodes every reply into its own `Result`.
-    fn decode_each(frames: Vec<Frame>, names: &[&'static str]) -> Self::Each;
+    #[doc(hidden)]
+    fn decode_each(frames: Vec<Frame>, names: &Names) -> Self::Each;
 }
 
 macro_rules! nest {
@@ -48,13 +51,13 @@ macro_rules! reply_list {
             const LEN: usize = $len;
 
             #[allow(unused_variables, unused_mut)]
-            fn decode(frames: Vec<Frame>, names: &[&'static str]) -> Result<Self::Tuple, Error> {
+            fn decode(frames: Vec<Frame>, names: &Names) -> Result<Self::Tuple, Error> {
                 let mut frames = frames.into_iter();
                 Ok(($(slot::<$t>(frames.next(), $i, $len, names)?,)*))
             }
 
             #[allow(unused_variables, unused_mut, clippy::unused_unit)]
-            fn decode_each(frames: Vec<Frame>, names: &[&'static str]) -> Self::Each {
+            fn decode_each(frames: Vec<Frame>, names: &Names) -> Self::Each {
                 let mut frames = frames.into_iter();
                 ($(slot::<$t>(frames.next(), $i, $len, names),)*)
             }

@@ -8,10 +8,12 @@
 
 mod batch;
 mod list;
+mod names;
 mod transaction;
 
 pub use batch::{Batch, Detached, IntoTyped, Typed};
 pub use list::ReplyList;
+pub use names::Names;
 pub use transaction::Transaction;
 
 use crate::cmd::Cmd;
@@ -95,7 +97,7 @@ where
 #[derive(Debug, Default)]
 pub(crate) struct Queue {
     pub(crate) buf: BytesMut,
-    pub(crate) names: Vec<&'static str>,
+    pub(crate) names: Names,
     /// The buffer of the last command, reused for the next one.
     scratch: BytesMut,
     /// The distinct scripts the commands run with `EVALSHA`, loaded ahead of them.
@@ -229,7 +231,7 @@ pub(crate) async fn send_to_sink<R>(
 pub(crate) async fn send_discard(
     handle: &Handle,
     buf: BytesMut,
-    names: &[&'static str],
+    names: &Names,
     scripts: &[Script],
 ) -> Result<Ignored, Error> {
     let loading = send_preload(handle, scripts);
@@ -265,8 +267,8 @@ pub(crate) async fn send_discard(
 }
 
 /// `command 3 of 5 (INCR)`
-pub(crate) fn position(index: usize, count: usize, names: &[&'static str]) -> String {
-    let name = names.get(index).copied().unwrap_or("?");
+pub(crate) fn position(index: usize, count: usize, names: &Names) -> String {
+    let name = names.get(index).unwrap_or("?");
     format!("command {} of {count} ({name})", index + 1)
 }
 
@@ -376,7 +378,7 @@ pub(crate) fn slot<T: FromReply>(
     frame: Option<Frame>,
     index: usize,
     count: usize,
-    names: &[&'static str],
+    names: &Names,
 ) -> Result<T, Error> {
     let frame = frame.ok_or_else(|| {
         Error::protocol_msg(format!(

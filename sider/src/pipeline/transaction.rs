@@ -6,6 +6,7 @@ use crate::conn::Handle;
 use crate::dispatch::Dispatch;
 use crate::error::Error;
 use crate::info::CommandInfo;
+use crate::pipeline::Names;
 use crate::reply::FromReply;
 use crate::resp::Frame;
 use crate::script::Script;
@@ -81,10 +82,7 @@ impl<'c, L> Dispatch for Transaction<'c, L> {
 }
 
 /// Sends a queue that starts with MULTI, then EXEC; returns EXEC's replies and the names.
-pub(crate) async fn exec(
-    handle: &Handle,
-    mut queue: Queue,
-) -> Result<(Vec<Frame>, Vec<&'static str>), Error> {
+pub(crate) async fn exec(handle: &Handle, mut queue: Queue) -> Result<(Vec<Frame>, Names), Error> {
     let count = queue.len();
     Cmd::new("EXEC").encode(&mut queue.buf);
     let mut frames = send_many(handle, queue.buf, count + 2, &queue.scripts).await?;
@@ -122,7 +120,7 @@ pub(crate) async fn exec(
 }
 
 /// Counts the error replies among EXEC's replies.
-pub(crate) fn ignored(replies: &[Frame], names: &[&'static str]) -> Result<Ignored, Error> {
+pub(crate) fn ignored(replies: &[Frame], names: &Names) -> Result<Ignored, Error> {
     let count = replies.len();
     let mut errors = replies
         .iter()
