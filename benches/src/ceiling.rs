@@ -92,7 +92,13 @@ impl Raw {
     }
 
     /// One pipeline or transaction of `keys.len()` SETs or GETs, as the clients send it.
-    pub async fn batch(&mut self, mode: Mode, op: Op, keys: &[String], values: &[String]) -> Result<()> {
+    pub async fn batch(
+        &mut self,
+        mode: Mode,
+        op: Op,
+        keys: &[String],
+        values: &[String],
+    ) -> Result<()> {
         let n = keys.len();
         let (bytes, lines) = self
             .encoded
@@ -149,7 +155,11 @@ fn encode(mode: Mode, op: Op, keys: &[String], values: &[String]) -> (Vec<u8>, u
         Op::Get => 2,
     };
     // MULTI's +OK, a +QUEUED each, EXEC's array header.
-    let lines = if atomic { n * per_reply + n + 2 } else { n * per_reply };
+    let lines = if atomic {
+        n * per_reply + n + 2
+    } else {
+        n * per_reply
+    };
     (out, lines)
 }
 
