@@ -85,6 +85,8 @@ pub struct Results {
     pub sequential: Vec<(Kind, Summary)>,
     /// Operations per second, `plan.tasks` tasks on one handle.
     pub concurrent: Vec<(Kind, Summary)>,
+    /// `sider::Client::stats()` after one shared-handle run on a client of its own.
+    pub sider_stats: Option<String>,
     /// µs per SET+GET pair of big values.
     pub big: Vec<(Kind, Summary)>,
     /// Peak memory of one big pipeline per client.
@@ -501,6 +503,16 @@ impl Results {
             );
         }
         md.push('\n');
+        if let Some(stats) = &self.sider_stats {
+            let _ = writeln!(
+                md,
+                "`client.stats()` of a sider client of its own after one more such run \
+                 ({} tasks × {} SET/GET pairs), as printed by its `Display`:\n\n```text\n{}\n```\n",
+                self.plan.tasks,
+                thousands(self.plan.pairs_per_task as f64),
+                stats.trim_end()
+            );
+        }
 
         let mib = self.plan.big_len as f64 / (1 << 20) as f64;
         let _ = writeln!(

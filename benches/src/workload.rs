@@ -219,6 +219,17 @@ pub async fn concurrent(plan: &Plan, clients: &mut [Client]) -> Result<Vec<(Kind
     summarise(clients, samples)
 }
 
+/// One more shared-handle run, on a sider client of its own, and that client's
+/// [`stats()`](sider::Client::stats) afterwards: what a user reads after such a run.
+pub async fn concurrent_stats(plan: &Plan, host: &str, port: u16) -> Result<String> {
+    let client = Client::connect(Kind::Sider, host, port).await?;
+    run_tasks(plan, &client, plan.pairs_per_task).await?;
+    match &client {
+        Client::Sider(c) => Ok(c.stats().to_string()),
+        _ => unreachable!("connected as sider"),
+    }
+}
+
 async fn run_tasks(plan: &Plan, client: &Client, pairs: usize) -> Result<()> {
     let mut handles = Vec::with_capacity(plan.tasks);
     for t in 0..plan.tasks {

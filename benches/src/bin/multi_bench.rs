@@ -141,6 +141,7 @@ fn main() -> Result<()> {
         batches: Vec::new(),
         ceilings: Vec::new(),
         raw: Vec::new(),
+        sider_stats: None,
         round_trip_ceiling: None,
         big_ceiling: None,
         sequential: Vec::new(),
@@ -326,6 +327,13 @@ async fn measure_clients(
         &results.concurrent,
         |x| format!("{x:.0}"),
     );
+    if kinds.contains(&Kind::Sider) {
+        results.sider_stats = Some(
+            workload::concurrent_stats(plan, host, port)
+                .await
+                .context("stats after a shared-handle run")?,
+        );
+    }
     results.big = workload::big_values(plan, &mut clients)
         .await
         .context("big values")?;
