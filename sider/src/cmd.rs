@@ -277,6 +277,14 @@ impl Cmd {
         out.extend_from_slice(&self.body);
     }
 
+    /// The command as it goes on the wire, in two parts: the array header, and the arguments
+    /// (its own buffer, not copied).
+    pub(crate) fn into_wire(self) -> (Bytes, Bytes) {
+        let mut header = BytesMut::with_capacity(16);
+        resp::put_array_header(&mut header, self.argc);
+        (header.freeze(), self.body.freeze())
+    }
+
     /// About how many bytes the command takes on the wire.
     pub(crate) fn encoded_len(&self) -> usize {
         self.body.len() + 16

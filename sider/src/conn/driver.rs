@@ -36,6 +36,8 @@ const MAX_PENDING_WRITE: usize = 4 * 1024 * 1024;
 const COPY_THRESHOLD: usize = 32 * 1024;
 /// Read in chunks of at least this much spare capacity.
 const READ_CHUNK: usize = 64 * 1024;
+/// The most read-buffer room reserved ahead for a large reply announced by its header.
+const MAX_RESERVE_AHEAD: usize = 64 * 1024 * 1024;
 /// At most this many buffers go into one vectored write.
 const MAX_IOVECS: usize = 64;
 
@@ -534,6 +536,16 @@ impl Connection {
                     self.pending_write += self.out.len() - before;
                 }
             }
+            Payload::Cmd(cmd) if cmd.encoded_len() >= COPY_THRESHOLD => {
+                // A large value: its encoded body is written from its own buffer, not copied.
+                let (header, body) = cmd.into_wire();
+                if !self.out.is_empty() {
+                    self.chunks.push_back(self.out.split().freeze());
+                }
+                self.pending_write += header.len() + body.len();
+                self.chunks.push_back(header);
+                self.chunks.push_back(body);
+            }
             Payload::Cmd(cmd) => {
                 let before = self.out.len();
                 cmd.encode(&mut self.out);
@@ -719,7 +731,14 @@ impl Connection {
 
     /// Reads what the socket has and dispatches every complete frame; true if anything was read.
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Result<bool, Error> {
-        if self.read_buf.capacity() - self.read_buf.len() < READ_CHUNK / 4 {
+        // A large bulk reply whose header has arrived: room for all of it at once, rather than
+        // a buffer that grows (and copies what it holds) read after read.
+        // At most 64 MiB ahead of what has arrived, so a header alone commits little memory.
+        let wants = self.decoder.wants();
+        if wants > self.read_buf.len() + READ_CHUNK {
+            self.read_buf
+                .reserve((wants - self.read_buf.len()).min(MAX_RESERVE_AHEAD));
+        } else if self.read_buf.capacity() - self.read_buf.len() < READ_CHUNK / 4 {
             self.read_buf.reserve(READ_CHUNK);
         }
         match tokio_util::io::poll_read_buf(Pin::new(&mut self.stream), cx, &mut self.read_buf) {

@@ -120,6 +120,8 @@ pub struct Decoder {
     open: Vec<u64>,
     /// How much of the line of the element at `pos` is known to hold no CR or LF.
     scanned: usize,
+    /// How long the buffer must be for the bulk payload being waited for to be complete.
+    pending: usize,
 }
 
 impl Decoder {
@@ -130,7 +132,25 @@ impl Decoder {
             pos: 0,
             open: Vec::new(),
             scanned: 0,
+            pending: 0,
         }
+    }
+
+    /// How many bytes the buffer passed to [`decode`](Decoder::decode) must hold before the
+    /// frame in progress can complete, as far as its headers tell (0 when nothing is known):
+    /// a reader can reserve that much at once instead of growing its buffer read by read.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use sider::resp::{Decoder, Limits};
+    ///
+    /// let mut decoder = Decoder::new(Limits::default());
+    /// let mut buf = BytesMut::from(&b"$1000\r\nabc"[..]);
+    /// assert_eq!(decoder.decode(&mut buf), Ok(None));
+    /// assert_eq!(decoder.wants(), 1009);
+    /// ```
+    pub fn wants(&self) -> usize {
+        self.pending
     }
 
     /// The limits this decoder enforces.
@@ -158,6 +178,7 @@ impl Decoder {
             Ok(Some(len)) => {
                 self.pos = 0;
                 self.scanned = 0;
+                self.pending = 0;
                 let bytes = buf.split_to(len).freeze();
                 let mut parser = Parser {
                     buf: &bytes,
@@ -169,6 +190,7 @@ impl Decoder {
             Err(e) => {
                 self.pos = 0;
                 self.scanned = 0;
+                self.pending = 0;
                 self.open.clear();
                 Err(e)
             }
@@ -278,6 +300,7 @@ impl Decoder {
                             let data = eol + 2;
                             let end = data + len as usize;
                             if buf.len() < end + 2 {
+                                self.pending = end + 2;
                                 return Ok(None);
                             }
                             if &buf[end..end + 2] != b"\r\n" {
