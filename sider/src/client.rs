@@ -118,6 +118,7 @@ impl Client {
     }
 
     /// The driver handle, for clients built on this one (the cluster client's pipelines).
+    #[cfg(feature = "cluster")]
     pub(crate) fn handle(&self) -> &Handle {
         &self.handle
     }

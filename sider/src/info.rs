@@ -36,6 +36,10 @@ const EXCLUSIVE: u16 = 1 << 9;
 
 impl CommandInfo {
     #[doc(hidden)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "called only by generated statics, one call per command"
+    )]
     pub const fn __new(
         name: &'static str,
         method: &'static str,

@@ -38,13 +38,6 @@
 extern crate self as sider;
 
 mod args;
-// `Client::handle` and `Detached::with_scratch` serve only the cluster client. `allow` rather
-// than `expect`, so that gating or moving those items later trips nothing here; the builds with
-// `cluster` still check both modules for dead code.
-#[cfg_attr(
-    not(feature = "cluster"),
-    allow(dead_code, reason = "Client::handle is for the cluster client")
-)]
 mod client;
 #[cfg(feature = "cluster")]
 pub mod cluster;
@@ -59,10 +52,6 @@ mod info;
 #[cfg(feature = "json")]
 mod json;
 mod keys;
-#[cfg_attr(
-    not(feature = "cluster"),
-    allow(dead_code, reason = "Detached::with_scratch is for cluster batches")
-)]
 mod pipeline;
 mod pool;
 mod pubsub;

@@ -198,6 +198,7 @@ pub struct Detached {
 
 impl Detached {
     /// A builder that writes its command into a recycled buffer (cleared first).
+    #[cfg(feature = "cluster")]
     pub(crate) fn with_scratch(scratch: BytesMut) -> Detached {
         Detached { scratch }
     }
@@ -312,10 +313,13 @@ impl<T: FromReply + Send> ReplySink for Values<T> {
     }
 }
 
+/// Every reply's own result, or the connection's error.
+type EachResult<T> = Result<Vec<Result<T, Error>>, Error>;
+
 /// Decodes a batch's replies into each one's own `Result` as they arrive.
 struct Each<T> {
     results: Vec<Result<T, Error>>,
-    tx: Option<oneshot::Sender<Result<Vec<Result<T, Error>>, Error>>>,
+    tx: Option<oneshot::Sender<EachResult<T>>>,
 }
 
 impl<T: FromReply + Send> ReplySink for Each<T> {
