@@ -291,20 +291,25 @@ impl<T: FromReply> IntoFuture for Call<'_, T> {
 
     fn into_future(self) -> CallFuture<T> {
         let name = self.cmd.name();
-        let cached = self.cache.and_then(|cache| {
-            let key = self.cmd.first_key()?;
-            let command = self.cmd.body();
-            Some((cache, key, command))
-        });
-        let state = match (self.blocking, cached) {
+        let state = match (self.blocking, self.cache) {
             (Some(blocking), _) => State::Blocking(Box::pin(blocking.clone().call(self.cmd))),
-            (None, Some((cache, key, command))) => match cache.get(&command) {
+            // A hit is looked up by the encoded command in place; only a miss copies it, as
+            // the key its reply will be stored under.
+            (None, Some(cache)) => match cache.get(self.cmd.body_bytes()) {
                 Some(frame) => State::Ready(Some(frame)),
                 None => {
                     let (tx, rx) = oneshot::channel();
+                    let waiter = match self.cmd.first_key() {
+                        Some(key) => Waiter::Cached {
+                            tx,
+                            key,
+                            command: self.cmd.body(),
+                        },
+                        None => Waiter::One(tx),
+                    };
                     self.handle.send(Request {
                         payload: conn::Payload::Cmd(self.cmd),
-                        waiter: Waiter::Cached { tx, key, command },
+                        waiter,
                     });
                     State::Shared(rx)
                 }

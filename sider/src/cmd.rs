@@ -242,6 +242,11 @@ impl Cmd {
         Bytes::copy_from_slice(&self.body)
     }
 
+    /// The encoded arguments (name included), in place.
+    pub(crate) fn body_bytes(&self) -> &[u8] {
+        &self.body
+    }
+
     /// The bytes of the first key, when one was written as a key.
     pub(crate) fn first_key(&self) -> Option<Bytes> {
         let index = self.first_key_index()?;
