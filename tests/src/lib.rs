@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 pub mod cluster;
 pub mod fake;
+pub mod log;
 pub mod proxy;
 pub mod sentinel;
 

@@ -5,9 +5,8 @@
 
 use sider::prelude::*;
 use sider::{Client, Cmd, Config, Error, ErrorKind, Pool, TlsConfig};
+use sider_tests::log::Log;
 use sider_tests::RedisServer;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const PASSWORD: &str = "pw-Zq8xR2v";
@@ -32,42 +31,6 @@ fn assert_error_secret_free(what: &str, err: &Error) {
     // anyhow prints the whole chain, as an application's error report would.
     let report = anyhow::Error::new(err.clone());
     assert_secret_free(what, &format!("{report:#} {report:?}"));
-}
-
-/// Everything sider logs, at every level, as text.
-#[derive(Clone, Default)]
-struct Log(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Log {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if let Ok(mut log) = self.0.lock() {
-            log.extend_from_slice(buf);
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Log {
-    fn capture() -> Log {
-        let log = Log::default();
-        let writer = log.clone();
-        tracing_subscriber::fmt()
-            .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .try_init()
-            .expect("the only subscriber of this test binary");
-        log
-    }
-
-    fn text(&self) -> String {
-        let log = self.0.lock().map(|log| log.clone()).unwrap_or_default();
-        String::from_utf8_lossy(&log).into_owned()
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -230,11 +230,21 @@ impl ClusterClient {
         self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
     }
 
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
     pub(crate) fn count_redirect(&self, redirect: &Redirect) {
         let counter = match redirect {
-            Redirect::Moved { .. } => &self.inner.stats.moved,
-            Redirect::Ask { .. } => &self.inner.stats.ask,
-            Redirect::Retry { .. } => &self.inner.stats.retries,
+            Redirect::Moved { slot, addr } => {
+                crate::conn::event!(debug, slot, to = %addr, "MOVED");
+                &self.inner.stats.moved
+            }
+            Redirect::Ask { addr } => {
+                crate::conn::event!(debug, to = %addr, "ASK");
+                &self.inner.stats.ask
+            }
+            Redirect::Retry { refresh } => {
+                crate::conn::event!(debug, refresh, "TRYAGAIN or CLUSTERDOWN: retrying");
+                &self.inner.stats.retries
+            }
             Redirect::None => return,
         };
         counter.fetch_add(1, Ordering::Relaxed);

@@ -324,6 +324,9 @@ async fn run(
     let mut last_failure: Option<(Instant, Error)> = None;
     let mut first = None;
     let mut reconnected = false;
+    // The server of the last connection, to tell a failover from a reconnect.
+    #[cfg(feature = "tracing")]
+    let mut last_addr: Option<Addr> = None;
     loop {
         let established = match conn.take() {
             Some(established) => established,
@@ -395,6 +398,13 @@ async fn run(
             // Invalidations sent while disconnected are lost: nothing cached can be trusted.
             cache.clear();
         }
+        #[cfg(feature = "tracing")]
+        if let Some(previous) = last_addr.replace(established.addr.clone()) {
+            // Through Sentinel, a reconnect that lands elsewhere followed a failover.
+            if previous != established.addr {
+                event!(warn, from = %previous, to = %established.addr, "primary changed (failover)");
+            }
+        }
         let mut connection = Connection::new(&config, established, shared.clone(), router);
         if reconnected {
             event!(info, addr = %config.addr, "reconnected");
@@ -418,6 +428,7 @@ async fn run(
             Ok(()) => return, // every handle is gone and every reply delivered
             Err(err) => err,
         };
+        event!(warn, addr = %config.addr, kind = ?err.kind(), error = %err, "connection lost");
         let counters = &shared.counters;
         Counters::add(
             match err.kind() {
@@ -667,6 +678,7 @@ impl Connection {
             if !progress {
                 if let Some(timer) = &mut self.timer {
                     if !self.waiting.is_empty() && timer.as_mut().poll(cx).is_ready() {
+                        event!(warn, addr = %self.addr, waiting = self.waiting.len(), "response timeout");
                         return Poll::Ready(Err(Error::timeout(format!(
                             "waiting for a reply from {}",
                             self.addr

@@ -21,3 +21,5 @@ pub use push::{Event, Message, SubscriptionKind, Tracking};
 pub(crate) use sentinel::{primary_addr, replica_addrs};
 #[cfg(feature = "tls")]
 pub use tls::TlsConfig;
+#[cfg(feature = "cluster")]
+pub(crate) use trace::event;
