@@ -7,6 +7,7 @@ use sider::cluster::{key_slot, ClusterClient, ClusterConfig};
 use sider::prelude::*;
 use sider::{Client, Cmd, ErrorKind, Value};
 use sider_tests::cluster::{cli, Cluster};
+use sider_tests::log::Log;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -39,6 +40,7 @@ where
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cluster() -> anyhow::Result<()> {
+    let log = Log::capture();
     let started = Instant::now();
     let mut nodes = Cluster::start();
     eprintln!("cluster up in {:?}", started.elapsed());
@@ -57,6 +59,11 @@ async fn cluster() -> anyhow::Result<()> {
     let t = Instant::now();
     follows_a_live_migration(&cluster).await?;
     eprintln!("migration in {:?}", t.elapsed());
+    // The redirects the migration caused are in the trace, as a user with `tracing` sees them.
+    let text = log.text();
+    for event in ["sider: MOVED slot=", "sider: ASK to="] {
+        assert!(text.contains(event), "no `{event}` event in the trace");
+    }
     let t = Instant::now();
     survives_a_failover(&mut nodes).await?;
     eprintln!("failover in {:?}", t.elapsed());

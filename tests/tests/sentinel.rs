@@ -4,6 +4,7 @@
 
 use sider::prelude::*;
 use sider::{Addr, Client, Cmd, Config, Value};
+use sider_tests::log::Log;
 use sider_tests::sentinel::{SentinelGroup, MASTER};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -71,6 +72,7 @@ async fn write_loop(client: Client, new_primary: u16, stop: Arc<AtomicBool>) -> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn follows_the_primary_through_a_failover() -> anyhow::Result<()> {
+    let log = Log::capture();
     let started = Instant::now();
     let mut group = tokio::task::spawn_blocking(SentinelGroup::start).await?;
     let (old_port, new_port) = (group.primary.port(), group.replica.port());
@@ -139,6 +141,17 @@ async fn follows_the_primary_through_a_failover() -> anyhow::Result<()> {
     eprintln!(
         "client on the new primary {:?} after the kill",
         killed.elapsed()
+    );
+    let moved_to =
+        format!("primary changed (failover) from=127.0.0.1:{old_port} to=127.0.0.1:{new_port}");
+    assert!(
+        log.text().contains(&moved_to),
+        "no `{moved_to}` event in the trace:\n{}",
+        log.text()
+            .lines()
+            .filter(|l| !l.contains("DEBUG"))
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
     stop.store(true, Ordering::Relaxed);
