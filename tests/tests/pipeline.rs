@@ -3,6 +3,7 @@
 use sider::prelude::*;
 use sider::{Client, Cmd, ErrorKind, Value};
 use sider_tests::RedisServer;
+use std::future::IntoFuture;
 use std::time::Duration;
 
 async fn client(server: &RedisServer, protocol: u8) -> Client {
@@ -405,5 +406,79 @@ async fn transaction_batch_is_the_loop_form_of_a_transaction() -> anyhow::Result
         Some("EXECABORT"),
         "{err}"
     );
+    Ok(())
+}
+
+/// A reply type whose decoding panics on one value: a user's bug, not the connection's.
+#[derive(Debug)]
+struct PanicsOnBoom;
+
+impl sider::FromReply for PanicsOnBoom {
+    fn from_reply(frame: Value) -> Result<Self, sider::ReplyError> {
+        let text = String::from_reply(frame)?;
+        assert_ne!(text, "boom", "this impl panics on purpose");
+        Ok(PanicsOnBoom)
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_reply_type_fails_its_batch_not_the_connection() -> anyhow::Result<()> {
+    let server = RedisServer::start();
+    let client = client(&server, 3).await;
+    client.set("ok", "fine").await?;
+    client.set("bad", "boom").await?;
+    let mut batch = client.batch::<PanicsOnBoom>();
+    for key in ["ok", "bad", "ok"] {
+        batch.push(move |c| c.cmd(Cmd::new("GET").key(key)));
+    }
+    let err = batch.execute().await.expect_err("the second reply panics");
+    assert_eq!(err.kind(), ErrorKind::Reply, "{err}");
+    assert!(err.to_string().contains("command 2 of 3"), "{err}");
+    // The connection, shared by every caller, lives on.
+    assert_eq!(client.get::<String>("ok").await?.as_deref(), Some("fine"));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_and_small_commands_interleaved_keep_their_bytes_in_order() -> anyhow::Result<()> {
+    // Values of 40 KiB or more are written from their own buffers while small commands coalesce
+    // behind them. A script keeps the server busy, so nothing is read and well over a vectored
+    // write's worth of buffers piles up; then every byte must still go out in order.
+    let server = RedisServer::start();
+    let client = client(&server, 3).await;
+    let blocker = client.dedicated().await?;
+    let busy = tokio::spawn(async move {
+        let mut blocker = blocker;
+        let script = "local s = redis.call('TIME')[1] \
+                      while redis.call('TIME')[1] - s < 2 do end return 1";
+        let done: i64 = blocker.send(Cmd::new("EVAL").arg(script).arg(0)).await?;
+        anyhow::Ok(done)
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut calls = Vec::new();
+    for i in 0..150usize {
+        let client = client.clone();
+        calls.push(tokio::spawn(async move {
+            let big = vec![b'a' + (i % 26) as u8; 40 * 1024 + i];
+            let (set_big, set_small) = tokio::join!(
+                client.set(format!("big:{i}"), big.as_slice()).into_future(),
+                client.set(format!("small:{i}"), i).into_future(),
+            );
+            set_big?;
+            set_small?;
+            let back: Option<Vec<u8>> = client.get(format!("big:{i}")).await?;
+            anyhow::ensure!(
+                back.as_deref() == Some(&big[..]),
+                "big:{i} came back changed"
+            );
+            let small: Option<usize> = client.get(format!("small:{i}")).await?;
+            anyhow::ensure!(small == Some(i), "small:{i} is {small:?}");
+            anyhow::Ok(())
+        }));
+    }
+    for call in calls {
+        call.await??;
+    }
+    assert_eq!(busy.await??, 1);
     Ok(())
 }

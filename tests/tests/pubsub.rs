@@ -212,3 +212,30 @@ async fn cached_get_is_served_locally_then_fresh_after_another_clients_set() -> 
     assert_eq!(err.kind(), sider::ErrorKind::Config);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_second_subscriber_of_a_held_channel_shifts_no_reply() -> anyhow::Result<()> {
+    // Under RESP3 both subscriptions share the connection: the second SUBSCRIBE and the first
+    // one's UNSUBSCRIBE (on drop) change nothing on the server, so nothing is sent and nothing
+    // must wait for a reply, or the next command's reply would go to it.
+    let server = RedisServer::start();
+    let client = Client::connect(&server.url()).await?;
+    let mut first = client.subscribe(["held"]).await?;
+    let second = tokio::time::timeout(Duration::from_secs(5), client.subscribe(["held"]))
+        .await
+        .expect("the second subscribe completes")?;
+    client.set("after", "subscribe").await?;
+    assert_eq!(
+        client.get::<String>("after").await?.as_deref(),
+        Some("subscribe")
+    );
+    drop(second);
+    let n: i64 = client.incr("counter").await?;
+    assert_eq!(n, 1);
+    let _: i64 = client.publish("held", "still here").await?;
+    assert_eq!(
+        next_message(&mut first).await.payload::<String>()?,
+        "still here"
+    );
+    Ok(())
+}

@@ -198,3 +198,17 @@ async fn response_timeout_fails_a_stalled_call_and_the_client_recovers() -> anyh
     assert_eq!(client.get::<String>("k").await?.as_deref(), Some("v"));
     Ok(())
 }
+
+#[tokio::test]
+async fn a_command_without_a_name_fails_alone() -> anyhow::Result<()> {
+    let server = RedisServer::start();
+    let client = Client::connect(&server.url()).await?;
+    let err = client
+        .send::<sider::Value>(Cmd::new(""))
+        .await
+        .expect_err("nothing to send");
+    assert_eq!(err.kind(), ErrorKind::Config, "{err}");
+    client.set("k", "v").await?;
+    assert_eq!(client.get::<String>("k").await?.as_deref(), Some("v"));
+    Ok(())
+}

@@ -161,11 +161,14 @@ impl Waiter {
     }
 
     fn expects_nothing(&self) -> bool {
+        // A subscription change the server need not hear of (the channel is already held by
+        // another subscriber, or still is) sends nothing and gets no confirmation.
         matches!(
             self,
             Waiter::Many { expected: 0, .. }
                 | Waiter::Sink { expected: 0, .. }
                 | Waiter::Discard { expected: 0, .. }
+                | Waiter::Subscribe { remaining: 0, .. }
         )
     }
 
@@ -249,6 +252,15 @@ impl Payload {
 
 impl Handle {
     pub(crate) fn send(&self, request: Request) {
+        // `*0` gets no reply from the server: its waiter would take the next command's.
+        if let Payload::Cmd(cmd) = &request.payload {
+            if cmd.arg_count() == 0 {
+                request.waiter.fail(Error::config(
+                    "a command needs a name (`Cmd::new` was given an empty one)",
+                ));
+                return;
+            }
+        }
         // Backpressure: when the server is slower than the producers, requests stop piling up
         // once this many bytes wait, and callers get an error they can act on (wait, shed load).
         // A request alone is always accepted, however large.
@@ -700,7 +712,8 @@ impl Connection {
                 slices[n] = IoSlice::new(chunk);
                 n += 1;
             }
-            if !self.out.is_empty() {
+            // `out` holds what was queued after every chunk: it goes only behind all of them.
+            if !self.out.is_empty() && self.chunks.len() < MAX_IOVECS {
                 slices[n] = IoSlice::new(&self.out);
                 n += 1;
             }

@@ -282,10 +282,24 @@ struct Values<T> {
     tx: Option<oneshot::Sender<Result<Decoded<T>, Error>>>,
 }
 
+/// Decodes one reply on the connection's task. A `FromReply` impl of the user's that panics
+/// fails this reply instead of the connection, which every other caller shares.
+fn decode_on_driver<T: FromReply>(frame: Frame) -> Result<T, Error> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        crate::client::decode(frame)
+    }))
+    .unwrap_or_else(|_| {
+        Err(Error::reply(crate::ReplyError::invalid(
+            std::any::type_name::<T>(),
+            "a reply its FromReply impl panicked on",
+        )))
+    })
+}
+
 impl<T: FromReply + Send> ReplySink for Values<T> {
     fn push(&mut self, frame: Frame) {
         if self.first_error.is_none() {
-            match crate::client::decode(frame) {
+            match decode_on_driver(frame) {
                 Ok(value) => self.values.push(value),
                 Err(err) => {
                     self.first_error = Some((self.seen, err));
@@ -324,7 +338,7 @@ struct Each<T> {
 
 impl<T: FromReply + Send> ReplySink for Each<T> {
     fn push(&mut self, frame: Frame) {
-        self.results.push(crate::client::decode(frame));
+        self.results.push(decode_on_driver(frame));
     }
 
     fn finish(mut self: Box<Self>) {

@@ -171,6 +171,8 @@ impl Decoder {
         // Not while the general path is part-way through a frame: it remembers how far it got.
         if self.pos == 0 && self.scanned == 0 {
             if let Some(frame) = self.scalar(buf) {
+                // It may be the bulk payload the general path was waiting for.
+                self.pending = 0;
                 return Ok(Some(frame));
             }
         }

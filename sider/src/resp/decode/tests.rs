@@ -415,3 +415,22 @@ fn a_long_line_arriving_in_pieces_is_scanned_once() {
     assert_eq!(decoder.scanned, 0);
     assert_eq!(decoder.decode(&mut buf), Ok(Some(Frame::Integer(1))));
 }
+
+#[test]
+fn wants_is_cleared_once_the_awaited_bulk_arrives() {
+    // A bulk reply in two reads: the first leaves the decoder waiting for 1,009 bytes, the fast
+    // path completes it, and nothing is wanted afterwards however many scalars follow.
+    let mut decoder = Decoder::new(Limits::default());
+    let mut buf = BytesMut::from(&b"$1000\r\nabc"[..]);
+    assert_eq!(decoder.decode(&mut buf), Ok(None));
+    assert_eq!(decoder.wants(), 1009);
+    buf.extend_from_slice(&[b'x'; 997]);
+    buf.extend_from_slice(b"\r\n+OK\r\n");
+    assert!(matches!(decoder.decode(&mut buf), Ok(Some(Frame::Bulk(b))) if b.len() == 1000));
+    assert_eq!(decoder.wants(), 0);
+    assert_eq!(
+        decoder.decode(&mut buf),
+        Ok(Some(Frame::Simple("OK".into())))
+    );
+    assert_eq!(decoder.wants(), 0);
+}
