@@ -470,10 +470,8 @@ struct Connection {
     response_timeout: Option<std::time::Duration>,
     timer: Option<Pin<Box<Sleep>>>,
     closing: bool,
-    /// A pause of one scheduler turn before writing newly queued commands, so that tasks woken
-    /// by the last replies queue theirs too and one write carries them all.
-    pause: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
-    /// The requests taken since the last pause are written without pausing again.
+    /// The driver gave way for one scheduler turn before writing what it took; what it takes
+    /// now is written without giving way again.
     paused: bool,
     /// Callers handed their replies since the last write: more than one, and more commands are
     /// likely on their way.
@@ -502,7 +500,6 @@ impl Connection {
             response_timeout: config.response_timeout,
             timer: None,
             closing: false,
-            pause: None,
             paused: false,
             woken: 0,
             shared,
@@ -644,12 +641,6 @@ impl Connection {
         rx: &mut mpsc::UnboundedReceiver<Request>,
     ) -> Poll<Result<(), Error>> {
         loop {
-            if let Some(pause) = &mut self.pause {
-                if pause.as_mut().poll(cx).is_pending() {
-                    return Poll::Pending;
-                }
-                self.pause = None;
-            }
             let mut progress = false;
             let mut took = false;
             let mut now = None;
@@ -670,13 +661,11 @@ impl Connection {
                 // let them run first, so that one write and one server wake-up serve them all.
                 // A lone caller's command (one reply handed back since the last write) goes at
                 // once.
+                // A task that wakes itself while running goes to the back of its worker's run
+                // queue, behind those callers: no timer, no allocation.
                 self.paused = true;
-                let mut pause: Pin<Box<dyn Future<Output = ()> + Send>> =
-                    Box::pin(tokio::task::yield_now());
-                if pause.as_mut().poll(cx).is_pending() {
-                    self.pause = Some(pause);
-                    return Poll::Pending;
-                }
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
             }
             if self.pending_write > 0 {
                 self.paused = false;

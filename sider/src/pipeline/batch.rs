@@ -1,6 +1,6 @@
 //! [`Batch`]: a pipeline built in a loop, whose commands share one reply type.
 
-use super::{send_discard, send_to_sink, slot, Execute, Ignored, Queue};
+use super::{position, send_discard, send_to_sink, Execute, Ignored, Queue};
 use crate::cmd::Cmd;
 use crate::conn::{Handle, ReplySink};
 use crate::dispatch::Dispatch;
@@ -68,9 +68,29 @@ impl<'c, T: FromReply> Batch<'c, T> {
         }
     }
 
-    /// Sends the commands of an atomic batch; returns EXEC's replies and the names.
-    async fn exec_replies(self) -> Result<(Vec<Frame>, Names), Error> {
-        super::transaction::exec(self.handle, self.queue).await
+    /// Sends the commands and decodes the replies, returning what decoding gave and the names
+    /// (for error positions). An atomic batch's replies come in EXEC's array and `exec` decodes
+    /// them here; a pipelined batch's are decoded by the driver as they arrive, through the
+    /// sink `sink` builds for `count` replies, while the server still works on the rest, and no
+    /// frame is kept.
+    async fn decode<R>(
+        self,
+        exec: impl FnOnce(Vec<Frame>) -> R,
+        sink: impl FnOnce(usize, oneshot::Sender<Result<R, Error>>) -> Box<dyn ReplySink>,
+    ) -> Result<(R, Names), Error> {
+        if self.atomic {
+            let (frames, names) = super::transaction::exec(self.handle, self.queue).await?;
+            return Ok((exec(frames), names));
+        }
+        let Queue {
+            buf,
+            names,
+            scripts,
+            ..
+        } = self.queue;
+        let count = names.len();
+        let decoded = send_to_sink(self.handle, buf, count, &scripts, |tx| sink(count, tx)).await?;
+        Ok((decoded, names))
     }
 
     /// Queues the command the closure builds; its reply type must be `T`.
@@ -108,70 +128,48 @@ impl<T: FromReply + Send + 'static> Execute for Batch<'_, T> {
     type Each = Vec<Result<T, Error>>;
 
     async fn execute(self) -> Result<Vec<T>, Error> {
-        if self.atomic {
-            let (frames, names) = self.exec_replies().await?;
-            let (count, names) = (frames.len(), &names);
-            return frames
-                .into_iter()
-                .enumerate()
-                .map(|(i, frame)| slot(Some(frame), i, count, names))
-                .collect();
-        }
-        let Queue {
-            buf,
-            names,
-            scripts,
-            ..
-        } = self.queue;
-        let count = names.len();
-        // Each reply is decoded by the driver as it arrives, while the server still works on
-        // the rest; no frame is kept.
-        let decoded = send_to_sink(self.handle, buf, count, &scripts, |tx| {
-            Box::new(Values::<T> {
-                values: Vec::with_capacity(count),
-                first_error: None,
-                seen: 0,
-                tx: Some(tx),
-            })
-        })
-        .await?;
-        match decoded {
-            Ok(values) => Ok(values),
-            Err((index, err)) => Err(err.context(super::position(index, count, &names))),
-        }
+        let (decoded, names) = self
+            .decode(
+                |frames| {
+                    let replies = frames.into_iter().map(crate::client::decode::<T>);
+                    replies
+                        .enumerate()
+                        .map(|(i, reply)| reply.map_err(|err| (i, err)))
+                        .collect()
+                },
+                |count, tx| {
+                    Box::new(Values::<T> {
+                        values: Vec::with_capacity(count),
+                        first_error: None,
+                        seen: 0,
+                        tx: Some(tx),
+                    })
+                },
+            )
+            .await?;
+        decoded.map_err(|(index, err)| err.context(position(index, names.len(), &names)))
     }
 
     async fn execute_each(self) -> Result<Vec<Result<T, Error>>, Error> {
-        if self.atomic {
-            let (frames, names) = self.exec_replies().await?;
-            let (count, names) = (frames.len(), &names);
-            return Ok(frames
-                .into_iter()
-                .enumerate()
-                .map(|(i, frame)| slot(Some(frame), i, count, names))
-                .collect());
-        }
-        let Queue {
-            buf,
-            names,
-            scripts,
-            ..
-        } = self.queue;
+        let (results, names) = self
+            .decode(
+                |frames| frames.into_iter().map(crate::client::decode).collect(),
+                |count, tx| {
+                    Box::new(Each::<T> {
+                        results: Vec::with_capacity(count),
+                        tx: Some(tx),
+                    })
+                },
+            )
+            .await?;
         let count = names.len();
-        let mut results = send_to_sink(self.handle, buf, count, &scripts, |tx| {
-            Box::new(Each::<T> {
-                results: Vec::with_capacity(count),
-                tx: Some(tx),
+        Ok(results
+            .into_iter()
+            .enumerate()
+            .map(|(index, result)| {
+                result.map_err(|err| err.context(position(index, count, &names)))
             })
-        })
-        .await?;
-        for (index, result) in results.iter_mut().enumerate() {
-            if let Err(err) = result {
-                let err = std::mem::replace(err, Error::closed(""));
-                *result = Err(err.context(super::position(index, count, &names)));
-            }
-        }
-        Ok(results)
+            .collect())
     }
 
     async fn execute_ignore_results(self) -> Result<Ignored, Error> {

@@ -177,6 +177,28 @@ async fn check_preload(
     }
 }
 
+/// Sends encoded commands, behind `SCRIPT LOAD`s of the scripts they run, with the waiter
+/// `waiter` builds around the sender of its result; returns that result. Every way of sending a
+/// batch goes through here.
+async fn send_batch<R>(
+    handle: &Handle,
+    buf: BytesMut,
+    scripts: &[Script],
+    waiter: impl FnOnce(oneshot::Sender<Result<R, Error>>) -> Waiter,
+) -> Result<R, Error> {
+    let loading = send_preload(handle, scripts);
+    let (tx, rx) = oneshot::channel();
+    handle.send(Request {
+        payload: Payload::Encoded(buf.freeze()),
+        waiter: waiter(tx),
+    });
+    let result = rx
+        .await
+        .unwrap_or_else(|_| Err(Error::closed("the connection driver has stopped")));
+    check_preload(loading).await?;
+    result
+}
+
 /// Sends encoded commands and collects `count` replies.
 pub(crate) async fn send_many(
     handle: &Handle,
@@ -184,25 +206,16 @@ pub(crate) async fn send_many(
     count: usize,
     scripts: &[Script],
 ) -> Result<Vec<Frame>, Error> {
-    let loading = send_preload(handle, scripts);
-    let (tx, rx) = oneshot::channel();
-    handle.send(Request {
-        payload: Payload::Encoded(buf.freeze()),
-        waiter: Waiter::Many {
-            expected: count,
-            frames: Vec::with_capacity(count),
-            tx,
-        },
-    });
-    let frames = rx
-        .await
-        .unwrap_or_else(|_| Err(Error::closed("the connection driver has stopped")));
-    check_preload(loading).await?;
-    frames
+    send_batch(handle, buf, scripts, |tx| Waiter::Many {
+        expected: count,
+        frames: Vec::with_capacity(count),
+        tx,
+    })
+    .await
 }
 
-/// Sends encoded commands whose `count` replies go to `sink` as they are read; returns what the
-/// sink sends back once they all have.
+/// Sends encoded commands whose `count` replies go to the sink `sink` builds as they are read;
+/// returns what the sink sends back once they all have.
 pub(crate) async fn send_to_sink<R>(
     handle: &Handle,
     buf: BytesMut,
@@ -210,21 +223,12 @@ pub(crate) async fn send_to_sink<R>(
     scripts: &[Script],
     sink: impl FnOnce(oneshot::Sender<Result<R, Error>>) -> Box<dyn ReplySink>,
 ) -> Result<R, Error> {
-    let loading = send_preload(handle, scripts);
-    let (tx, rx) = oneshot::channel();
-    handle.send(Request {
-        payload: Payload::Encoded(buf.freeze()),
-        waiter: Waiter::Sink {
-            expected: count,
-            seen: 0,
-            sink: sink(tx),
-        },
-    });
-    let result = rx
-        .await
-        .unwrap_or_else(|_| Err(Error::closed("the connection driver has stopped")));
-    check_preload(loading).await?;
-    result
+    send_batch(handle, buf, scripts, |tx| Waiter::Sink {
+        expected: count,
+        seen: 0,
+        sink: sink(tx),
+    })
+    .await
 }
 
 /// Sends encoded commands and counts `count` replies without keeping them.
@@ -234,36 +238,26 @@ pub(crate) async fn send_discard(
     names: &Names,
     scripts: &[Script],
 ) -> Result<Ignored, Error> {
-    let loading = send_preload(handle, scripts);
-    let (tx, rx) = oneshot::channel();
     let count = names.len();
-    handle.send(Request {
-        payload: Payload::Encoded(buf.freeze()),
-        waiter: Waiter::Discard {
-            expected: count,
-            seen: 0,
-            summary: Default::default(),
-            tx,
-        },
-    });
-    let summary = rx
-        .await
-        .unwrap_or_else(|_| Err(Error::closed("the connection driver has stopped")));
-    check_preload(loading).await?;
-    let summary = summary?;
-    match summary.first_error {
-        None => Ok(Ignored { replies: count }),
-        Some((index, Frame::Error(line))) => Err(Error::server(&line).context(format_args!(
-            "{} of {count} commands failed; the first was {}",
-            summary.errors,
-            position(index, count, names)
-        ))),
-        Some((index, _)) => Err(Error::protocol_msg(format!(
-            "{} of {count} commands failed; the first was {}",
-            summary.errors,
-            position(index, count, names)
-        ))),
-    }
+    let summary = send_batch(handle, buf, scripts, |tx| Waiter::Discard {
+        expected: count,
+        seen: 0,
+        summary: Default::default(),
+        tx,
+    })
+    .await?;
+    let Some((index, frame)) = summary.first_error else {
+        return Ok(Ignored { replies: count });
+    };
+    let failed = format!(
+        "{} of {count} commands failed; the first was {}",
+        summary.errors,
+        position(index, count, names)
+    );
+    Err(match frame {
+        Frame::Error(line) => Error::server(&line).context(failed),
+        _ => Error::protocol_msg(failed),
+    })
 }
 
 /// `command 3 of 5 (INCR)`

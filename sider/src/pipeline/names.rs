@@ -14,8 +14,7 @@ impl Names {
     pub fn push(&mut self, name: &'static str) {
         self.len += 1;
         match self.runs.last_mut() {
-            // Names are `&'static str`s from the spec; equal ones are usually the same pointer.
-            Some((last, end)) if std::ptr::eq(*last, name) || *last == name => *end = self.len,
+            Some((last, end)) if *last == name => *end = self.len,
             _ => self.runs.push((name, self.len)),
         }
     }
