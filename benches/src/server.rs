@@ -112,6 +112,22 @@ pub fn ping(port: u16) -> bool {
     stream.read_exact(&mut reply).is_ok() && &reply == b"+PONG\r\n"
 }
 
+/// The server at `url`, or one started here when there is none (kept running while the
+/// returned `Server` lives); its host and port either way.
+pub fn given_or_started(url: Option<&str>) -> Result<(Option<Server>, String, u16)> {
+    match url {
+        Some(url) => {
+            let (host, port) = host_port(url)?;
+            Ok((None, host, port))
+        }
+        None => {
+            let server = Server::start()?;
+            let port = server.port();
+            Ok((Some(server), "127.0.0.1".to_owned(), port))
+        }
+    }
+}
+
 /// Host and port from a `redis://host:port` URL (the form `--url` takes).
 pub fn host_port(url: &str) -> Result<(String, u16)> {
     let rest = url

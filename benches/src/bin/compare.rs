@@ -14,7 +14,7 @@ use anyhow::{bail, Context, Result};
 use sider_benches::ceiling;
 use sider_benches::clients::{Client, Kind, Mode, Op};
 use sider_benches::report::us;
-use sider_benches::server::{host_port, Server};
+use sider_benches::server::given_or_started;
 use sider_benches::stats::Summary;
 use sider_benches::workload::{self, Data, Plan, VALUE_LEN};
 
@@ -52,15 +52,7 @@ fn main() -> Result<()> {
             other => bail!("unknown argument {other} (see the comment at the top of compare.rs)"),
         }
     }
-    let server = match &url {
-        Some(_) => None,
-        None => Some(Server::start()?),
-    };
-    let (host, port) = match (&url, &server) {
-        (Some(url), _) => host_port(url)?,
-        (None, Some(s)) => ("127.0.0.1".to_owned(), s.port()),
-        (None, None) => unreachable!("a server was started"),
-    };
+    let (server, host, port) = given_or_started(url.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

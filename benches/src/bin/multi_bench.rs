@@ -17,7 +17,7 @@ use sider_benches::clients::{Client, Kind, Mode, Op};
 use sider_benches::machine::Machine;
 use sider_benches::memory;
 use sider_benches::report::{us, BatchRow, CeilingPair, MemoryRow, Results};
-use sider_benches::server::{host_port, Server};
+use sider_benches::server::{given_or_started, host_port};
 use sider_benches::stats::Summary;
 use sider_benches::workload::{self, Data, Plan, VALUE_LEN};
 use std::path::PathBuf;
@@ -102,15 +102,7 @@ fn main() -> Result<()> {
     } else {
         Plan::full()
     };
-    let server = match &args.url {
-        Some(_) => None,
-        None => Some(Server::start()?),
-    };
-    let (host, port) = match (&args.url, &server) {
-        (Some(url), _) => host_port(url)?,
-        (None, Some(s)) => ("127.0.0.1".to_owned(), s.port()),
-        (None, None) => unreachable!("a server was started"),
-    };
+    let (server, host, port) = given_or_started(args.url.as_deref())?;
     eprintln!("redis-server on {host}:{port}");
 
     let mut builder = if args.current_thread {
