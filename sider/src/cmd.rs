@@ -290,6 +290,11 @@ impl Cmd {
         (header.freeze(), self.body.freeze())
     }
 
+    /// The array header that goes before [`body_bytes`](Cmd::body_bytes) on the wire.
+    pub(crate) fn header(&self) -> resp::ArrayHeader {
+        resp::ArrayHeader::new(self.argc)
+    }
+
     /// About how many bytes the command takes on the wire.
     pub(crate) fn encoded_len(&self) -> usize {
         self.body.len() + 16

@@ -133,7 +133,11 @@
 //!
 //! [`Client`](crate::Client) is `Clone + Send + Sync`; all clones share one connection, whose
 //! driver task writes whatever is queued in as few syscalls as it can, so concurrent tasks'
-//! commands are pipelined automatically. Dropping a command's future at any point (a timeout,
+//! commands are pipelined automatically. A command sent while nothing else is in flight (one
+//! task awaiting each reply before the next command, the common case) is written to the socket
+//! by the task that sends it, over TCP and Unix sockets, so it leaves without first waking the
+//! driver's task on another thread; [`Stats::caller_writes`](crate::Stats::caller_writes) counts
+//! them. Dropping a command's future at any point (a timeout,
 //! `select!`, an aborted task) is safe: its reply is read and discarded, and no other caller's
 //! reply moves. A per-call timeout is `tokio::time::timeout(limit, client.get::<String>(k))`;
 //! the client-wide one is [`Config::response_timeout`](crate::Config::response_timeout), which

@@ -16,6 +16,7 @@ pub const LATENCY_BUCKETS_US: [u64; 10] = [
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     pub(crate) commands: AtomicU64,
+    pub(crate) caller_writes: AtomicU64,
     pub(crate) replies: AtomicU64,
     pub(crate) error_replies: AtomicU64,
     pub(crate) io_errors: AtomicU64,
@@ -56,6 +57,7 @@ impl Counters {
         let connects = get(&self.connects);
         Stats {
             commands: get(&self.commands),
+            caller_writes: get(&self.caller_writes),
             replies: get(&self.replies),
             error_replies: get(&self.error_replies),
             io_errors: get(&self.io_errors),
@@ -82,6 +84,10 @@ impl Counters {
 pub struct Stats {
     /// Commands sent.
     pub commands: u64,
+    /// Requests (a command, or a pipeline) written whole to the socket by the task that sent
+    /// them, which found the connection idle; the connection's driver wrote the rest,
+    /// coalescing the requests of concurrent tasks into as few writes as it could.
+    pub caller_writes: u64,
     /// Replies read.
     pub replies: u64,
     /// Replies that were error replies (`-ERR`...).
@@ -110,8 +116,9 @@ impl std::fmt::Display for Stats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "commands {} · replies {} (errors {}) · in flight {} · written {} B · read {} B",
+            "commands {} ({} requests written by their callers) · replies {} (errors {}) · in flight {} · written {} B · read {} B",
             self.commands,
+            self.caller_writes,
             self.replies,
             self.error_replies,
             self.in_flight,

@@ -212,3 +212,88 @@ async fn a_command_without_a_name_fails_alone() -> anyhow::Result<()> {
     assert_eq!(client.get::<String>("k").await?.as_deref(), Some("v"));
     Ok(())
 }
+
+/// Commands written by callers that find the connection idle, commands handed to the driver
+/// while others are in flight, and the rest of a caller's large write that the driver finishes
+/// all get their own replies, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_own_writes_and_the_drivers_keep_replies_in_order() -> anyhow::Result<()> {
+    let server = RedisServer::start();
+    let client = Client::connect(&server.url()).await?;
+    // Larger than a socket's send buffer: a caller's write of it stops part way.
+    let big = vec![b'v'; 8 << 20];
+    let before = client.stats();
+
+    let mut tasks = Vec::new();
+    for t in 0..8u64 {
+        let client = client.clone();
+        let big = big.clone();
+        tasks.push(tokio::spawn(async move {
+            let key = format!("order:{t}");
+            for i in 1..=300i64 {
+                assert_eq!(client.incr(&key).await?, i);
+                if t == 0 && i % 60 == 0 {
+                    let big_key = format!("order:big:{i}");
+                    client.set(&big_key, &big[..]).await?;
+                    assert_eq!(client.strlen(&big_key).await?, big.len() as i64);
+                }
+                // Pauses of different lengths, so that the connection is often idle when a
+                // task sends its next command, and often not.
+                if (i as u64 + t).is_multiple_of(5) {
+                    tokio::time::sleep(Duration::from_micros(100 * (t + 1))).await;
+                }
+            }
+            anyhow::Ok(())
+        }));
+    }
+    // This thread is not one of the runtime's workers: its commands cross to the driver's
+    // thread when they do not go out at once.
+    for i in 1..=300i64 {
+        assert_eq!(client.incr("order:main").await?, i);
+    }
+    for task in tasks {
+        task.await??;
+    }
+
+    let after = client.stats();
+    assert_eq!(after.in_flight, 0, "{after}");
+    assert_eq!(
+        after.replies - before.replies,
+        after.commands - before.commands
+    );
+    let caller_writes = after.caller_writes - before.caller_writes;
+    let requests: u64 = after.latency.iter().sum::<u64>() - before.latency.iter().sum::<u64>();
+    // Both ways were taken.
+    assert!(caller_writes > 0, "{after}");
+    assert!(caller_writes < requests, "{after}");
+    Ok(())
+}
+
+/// A command larger than the socket takes at once: its caller writes what the socket takes,
+/// the driver writes the rest before anything else, and the value arrives whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_driver_finishes_a_large_write_its_caller_started() -> anyhow::Result<()> {
+    let server = RedisServer::start();
+    let client = Client::connect(&server.url()).await?;
+    // Far beyond a socket's send buffer (Linux's grows to 4 MiB at most by default).
+    let big: Vec<u8> = (0..32u32 << 20).map(|i| (i % 251) as u8).collect();
+    let before = client.stats();
+    let (set, after_set) = tokio::join!(client.set("large", &big[..]), async {
+        // Queued behind the large value's rest, which must go first.
+        tokio::task::yield_now().await;
+        client.incr("after-large").await
+    });
+    set?;
+    assert_eq!(after_set?, 1);
+    let stats = client.stats();
+    // The SET went out in part from its caller and was finished by the driver, so it is not
+    // counted among the requests written whole by their callers.
+    assert_eq!(stats.caller_writes, before.caller_writes, "{stats}");
+    let back: Option<Vec<u8>> = client.get("large").await?;
+    assert!(
+        back.as_deref() == Some(&big[..]),
+        "the value came back changed"
+    );
+    assert_eq!(client.stats().caller_writes, before.caller_writes + 1);
+    Ok(())
+}

@@ -29,6 +29,8 @@ async fn counters_follow_the_traffic() -> anyhow::Result<()> {
     // Four requests (three calls and one pipeline) landed in the histogram.
     let requests: u64 = after.latency.iter().sum::<u64>() - before.latency.iter().sum::<u64>();
     assert_eq!(requests, 4);
+    // One after another, each found the connection idle and was written by its caller.
+    assert_eq!(after.caller_writes - before.caller_writes, 4, "{after}");
     assert_eq!(after.reconnects, 0);
 
     // A dropped connection is counted, and so is the reconnect.

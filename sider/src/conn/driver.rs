@@ -1,5 +1,7 @@
 //! The driver: one task owns the socket, batches every queued request into as few writes as
-//! possible, reads while it writes, and hands each reply to the request it answers.
+//! possible, reads while it writes, and hands each reply to the request it answers. The one
+//! exception is a request sent while nothing is in flight, which its caller writes itself
+//! (`direct`); its reply still comes through the driver.
 //!
 //! Replies come back in request order, so the driver keeps a queue of [`Waiter`]s: the front one
 //! takes the next frame. A caller that gave up (its future was dropped) still owns its place in
@@ -9,9 +11,10 @@
 //! the next request arrives.
 
 use super::config::{Addr, Config, Protocol};
+use super::direct::{Sent, WriteSide};
 use super::handshake::{connect, Established};
 use super::push::{Cache, PubSubOp, PushSink, Routed, Router};
-use super::stream::Stream;
+use super::stream::Reader;
 use super::trace::{event, Queued};
 use crate::cmd::Cmd;
 use crate::error::{Error, ErrorKind};
@@ -50,6 +53,9 @@ pub(crate) enum Payload {
     Encoded(Bytes),
     /// A subscription change: the driver works out which channels the server must hear about.
     PubSub(PubSubOp),
+    /// Nothing to send: a caller's own write left bytes unwritten, or failed, and the driver
+    /// takes over (see `direct`).
+    Resume,
 }
 
 /// Summary of replies read without being kept.
@@ -112,6 +118,8 @@ pub(crate) enum Waiter {
         summary: Discarded,
         tx: oneshot::Sender<Result<Discarded, Error>>,
     },
+    /// Nobody: a request that only wakes the driver.
+    Nobody,
 }
 
 impl Waiter {
@@ -119,7 +127,7 @@ impl Waiter {
     /// command's waiter, which must then be popped and completed with it.
     fn push(&mut self, frame: Frame) -> Step {
         let done = match self {
-            Waiter::One(_) | Waiter::Cached { .. } | Waiter::Subscribe { .. } => {
+            Waiter::One(_) | Waiter::Cached { .. } | Waiter::Subscribe { .. } | Waiter::Nobody => {
                 return Step::Single(frame)
             }
             Waiter::Many {
@@ -160,7 +168,7 @@ impl Waiter {
         }
     }
 
-    fn expects_nothing(&self) -> bool {
+    pub(crate) fn expects_nothing(&self) -> bool {
         // A subscription change the server need not hear of (the channel is already held by
         // another subscriber, or still is) sends nothing and gets no confirmation.
         matches!(
@@ -169,7 +177,19 @@ impl Waiter {
                 | Waiter::Sink { expected: 0, .. }
                 | Waiter::Discard { expected: 0, .. }
                 | Waiter::Subscribe { remaining: 0, .. }
+                | Waiter::Nobody
         )
+    }
+
+    /// How many commands' replies this waiter takes.
+    pub(crate) fn commands(&self) -> usize {
+        match self {
+            Waiter::Many { expected, .. }
+            | Waiter::Sink { expected, .. }
+            | Waiter::Discard { expected, .. } => *expected,
+            Waiter::Nobody => 0,
+            _ => 1,
+        }
     }
 
     /// Delivers the completed result. A receiver that is gone has nothing to learn.
@@ -184,6 +204,7 @@ impl Waiter {
             Waiter::Many { frames, tx, .. } => drop(tx.send(Ok(frames))),
             Waiter::Sink { sink, .. } => sink.finish(),
             Waiter::Discard { summary, tx, .. } => drop(tx.send(Ok(summary))),
+            Waiter::Nobody => {}
         }
     }
 
@@ -198,6 +219,7 @@ impl Waiter {
             Waiter::Many { tx, .. } => drop(tx.send(Err(err))),
             Waiter::Sink { sink, .. } => sink.fail(err),
             Waiter::Discard { tx, .. } => drop(tx.send(Err(err))),
+            Waiter::Nobody => {}
         }
     }
 }
@@ -237,6 +259,20 @@ pub(crate) struct Shared {
     queued: AtomicUsize,
     /// The most bytes allowed to queue before new requests fail with `ErrorKind::Busy`.
     max_queued: AtomicUsize,
+    /// The connection's write side, shared with callers that find it idle.
+    direct: WriteSide,
+}
+
+impl Shared {
+    /// Requests sent whose waiters have not completed.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Counts requests sent.
+    pub(crate) fn in_flight_add(&self, n: usize) {
+        self.in_flight.fetch_add(n, Ordering::Relaxed);
+    }
 }
 
 impl Payload {
@@ -246,6 +282,7 @@ impl Payload {
             Payload::Cmd(cmd) => cmd.encoded_len(),
             Payload::Encoded(bytes) => bytes.len(),
             Payload::PubSub(_) => 64,
+            Payload::Resume => 0,
         }
     }
 }
@@ -261,6 +298,16 @@ impl Handle {
                 return;
             }
         }
+        // An idle connection: write from this task rather than wake the driver's to write.
+        let request = if self.shared.in_flight() == 0 {
+            match self.shared.direct.try_send(request, &self.shared) {
+                Sent::Written => return,
+                Sent::WakeDriver => return self.resume_driver(),
+                Sent::Declined(request) => request,
+            }
+        } else {
+            request
+        };
         // Backpressure: when the server is slower than the producers, requests stop piling up
         // once this many bytes wait, and callers get an error they can act on (wait, shed load).
         // A request alone is always accepted, however large.
@@ -281,6 +328,21 @@ impl Handle {
             request
                 .waiter
                 .fail(Error::closed("the connection driver has stopped"));
+        }
+    }
+
+    /// Wakes the driver to write what a caller's own write left, or to fail the connection
+    /// that write found broken. Never refused for backpressure: a caller's command is already
+    /// partly on the wire.
+    fn resume_driver(&self) {
+        self.shared.in_flight.fetch_add(1, Ordering::Relaxed);
+        let resume = Request {
+            payload: Payload::Resume,
+            waiter: Waiter::Nobody,
+        };
+        if self.tx.send(resume).is_err() {
+            // The driver is gone, and its `Retire` guard failed every caller's waiter.
+            self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
         }
     }
 
@@ -312,16 +374,37 @@ pub(crate) fn spawn(config: Config, conn: Established, cache: Option<Arc<Cache>>
         .max_queued
         .store(config.max_queued_bytes, Ordering::Relaxed);
     let router = Router::new(cache, shared.pushes.clone());
-    tokio::spawn(run(config, Some(conn), rx, shared.clone(), router));
+    // Installed now, so that the first command can be written by its caller; the guard is
+    // the task's from the start, so it runs even if the task is dropped before it first runs.
+    let conn = Opened::new(conn, &shared);
+    let retire = Retire(shared.clone());
+    tokio::spawn(run(config, Some(conn), rx, shared.clone(), router, retire));
     Handle { tx, shared }
+}
+
+/// Fails the commands callers wrote themselves when the driver ends by any way (its handles
+/// all gone, the runtime shutting down, a panic): their waiters live in [`Shared`], which
+/// outlives the driver, and no one else would ever answer them.
+struct Retire(Arc<Shared>);
+
+impl Drop for Retire {
+    fn drop(&mut self) {
+        for (waiter, queued) in self.0.direct.retire() {
+            self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+            let err = Error::closed("the connection driver has stopped");
+            queued.fail(&err);
+            waiter.fail(err);
+        }
+    }
 }
 
 async fn run(
     config: Config,
-    mut conn: Option<Established>,
+    mut conn: Option<Opened>,
     mut rx: mpsc::UnboundedReceiver<Request>,
     shared: Arc<Shared>,
     mut router: Router,
+    _retire: Retire,
 ) {
     let fail = |request: Request, err: &Error| {
         shared.in_flight.fetch_sub(1, Ordering::Relaxed);
@@ -366,7 +449,7 @@ async fn run(
                         Ok(established) => {
                             backoff = min_backoff;
                             last_failure = None;
-                            conn = Some(established);
+                            conn = Some(Opened::new(established, &shared));
                         }
                         Err(err) => {
                             shared.failures.fetch_add(1, Ordering::Relaxed);
@@ -389,7 +472,7 @@ async fn run(
                         backoff = min_backoff;
                         last_failure = None;
                         first = Some(request);
-                        established
+                        Opened::new(established, &shared)
                     }
                     Err(err) => {
                         shared.failures.fetch_add(1, Ordering::Relaxed);
@@ -454,9 +537,33 @@ async fn run(
     }
 }
 
+/// An established connection whose write side is installed in [`Shared`], where callers that
+/// find it idle write to it.
+struct Opened {
+    reader: Reader,
+    addr: Addr,
+    read_buf: BytesMut,
+    decoder: Decoder,
+    protocol: Protocol,
+}
+
+impl Opened {
+    fn new(established: Established, shared: &Shared) -> Opened {
+        let (reader, writer) = established.stream.split();
+        shared.direct.install(writer, established.addr.clone());
+        Opened {
+            reader,
+            addr: established.addr,
+            read_buf: established.read_buf,
+            decoder: established.decoder,
+            protocol: established.protocol,
+        }
+    }
+}
+
 /// A live connection: the socket, its buffers, and the waiters in reply order.
 struct Connection {
-    stream: Stream,
+    reader: Reader,
     addr: Addr,
     decoder: Decoder,
     read_buf: BytesMut,
@@ -465,6 +572,11 @@ struct Connection {
     /// Large encoded payloads, written in place.
     chunks: VecDeque<Bytes>,
     pending_write: usize,
+    /// The driver has queued bytes of its own since it last wrote everything: callers hand
+    /// their commands to it instead of writing them (`direct`'s `driver_writing`).
+    claimed: bool,
+    /// A caller's own write found the connection broken.
+    broken: Option<Error>,
     /// Waiters in reply order, with when their request was queued.
     waiting: VecDeque<(Waiter, Queued)>,
     response_timeout: Option<std::time::Duration>,
@@ -484,18 +596,20 @@ struct Connection {
 impl Connection {
     fn new(
         config: &Config,
-        established: Established,
+        established: Opened,
         shared: Arc<Shared>,
         router: Router,
     ) -> Connection {
-        Connection {
-            stream: established.stream,
+        let mut connection = Connection {
+            reader: established.reader,
             addr: established.addr,
             decoder: established.decoder,
             read_buf: established.read_buf,
             out: BytesMut::with_capacity(16 * 1024),
             chunks: VecDeque::new(),
             pending_write: 0,
+            claimed: false,
+            broken: None,
             waiting: VecDeque::new(),
             response_timeout: config.response_timeout,
             timer: None,
@@ -505,7 +619,44 @@ impl Connection {
             shared,
             protocol: established.protocol,
             router,
+        };
+        // Callers' commands are timed by the same timer: it runs while the connection lives.
+        connection.arm_timer();
+        connection
+    }
+
+    /// Takes over the queue of commands callers wrote themselves, before the driver queues
+    /// anything of its own (so that theirs, written first, are answered first), with whatever
+    /// their writes left unwritten; from now until everything queued is written, callers hand
+    /// their commands to the driver.
+    fn claim(&mut self) {
+        if self.claimed {
+            return;
         }
+        let mut state = self.shared.direct.lock();
+        if let Some(err) = state.failed.take() {
+            self.broken.get_or_insert(err);
+        }
+        self.waiting.extend(state.pending.drain(..));
+        // Nothing of the driver's is unwritten while it holds no claim: the rest of a caller's
+        // write is the first thing out.
+        for rest in state.leftover.drain(..) {
+            self.pending_write += rest.len();
+            self.chunks.push_back(rest);
+        }
+        state.driver_writing = true;
+        self.claimed = true;
+    }
+
+    /// Takes the waiters of commands callers wrote themselves, in the order written: every one
+    /// of them follows what is already queued here, since callers write only when the driver
+    /// has nothing left to write.
+    fn take_pending(&mut self) {
+        let mut state = self.shared.direct.lock();
+        if let Some(err) = state.failed.take() {
+            self.broken.get_or_insert(err);
+        }
+        self.waiting.extend(state.pending.drain(..));
     }
 
     /// Queues a command of the driver's own (renewing subscriptions), counted like a request.
@@ -531,10 +682,12 @@ impl Connection {
         self.shared
             .queued
             .fetch_sub(request.payload.size(), Ordering::Relaxed);
+        self.claim();
         let label = match &request.payload {
             Payload::Cmd(cmd) => cmd.name(),
             Payload::Encoded(_) => "pipeline",
             Payload::PubSub(_) => "pubsub",
+            Payload::Resume => "resume",
         };
         match request.payload {
             Payload::PubSub(op) => {
@@ -582,6 +735,7 @@ impl Connection {
                 self.pending_write += bytes.len();
                 self.chunks.push_back(bytes);
             }
+            Payload::Resume => {}
         }
         if request.waiter.expects_nothing() {
             self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
@@ -590,12 +744,7 @@ impl Connection {
             if self.waiting.is_empty() {
                 self.arm_timer();
             }
-            let commands = match &request.waiter {
-                Waiter::Many { expected, .. }
-                | Waiter::Sink { expected, .. }
-                | Waiter::Discard { expected, .. } => *expected,
-                _ => 1,
-            };
+            let commands = request.waiter.commands();
             Counters::add(&self.shared.counters.commands, commands as u64);
             let queued = Queued::new(label, commands, &self.addr, now);
             self.waiting.push_back((request.waiter, queued));
@@ -624,7 +773,10 @@ impl Connection {
                 // Counted before any waiter hears of it: a waiter woken on another thread may
                 // at once check whether its connection broke (a pool deciding to reuse it).
                 self.shared.failures.fetch_add(1, Ordering::Relaxed);
-                for (waiter, queued) in self.waiting.drain(..) {
+                // Callers stop writing to this connection, and those who wrote to it last
+                // (their waiters follow every one queued here) hear of its end too.
+                let written_by_callers = self.shared.direct.retire();
+                for (waiter, queued) in self.waiting.drain(..).chain(written_by_callers) {
                     self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
                     queued.fail(&err);
                     waiter.fail(err.clone());
@@ -656,6 +808,9 @@ impl Connection {
                 }
             }
             progress |= took;
+            if let Some(err) = self.broken.take() {
+                return Poll::Ready(Err(err));
+            }
             if took && !self.paused && self.woken > 1 && self.pending_write < MAX_PENDING_WRITE {
                 // Other tasks are likely about to queue commands (those just handed replies):
                 // let them run first, so that one write and one server wake-up serve them all.
@@ -672,21 +827,60 @@ impl Connection {
                 self.woken = 0;
                 progress |= self.poll_write(cx)?;
             }
+            if self.claimed && self.pending_write == 0 {
+                // Claimed by a request that wrote nothing (a resume with nothing left over).
+                self.shared.direct.lock().driver_writing = false;
+                self.claimed = false;
+            }
             progress |= self.poll_read(cx)?;
-            if self.closing && self.waiting.is_empty() && self.pending_write == 0 {
-                return Poll::Ready(Ok(()));
+            if let Some(err) = self.broken.take() {
+                return Poll::Ready(Err(err));
+            }
+            if self.closing {
+                self.take_pending();
+                if self.waiting.is_empty() && self.pending_write == 0 {
+                    return Poll::Ready(Ok(()));
+                }
             }
             if !progress {
-                if let Some(timer) = &mut self.timer {
-                    if !self.waiting.is_empty() && timer.as_mut().poll(cx).is_ready() {
-                        event!(warn, addr = %self.addr, waiting = self.waiting.len(), "response timeout");
-                        return Poll::Ready(Err(Error::timeout(format!(
-                            "waiting for a reply from {}",
-                            self.addr
-                        ))));
-                    }
+                if self.timed_out(cx) {
+                    event!(warn, addr = %self.addr, waiting = self.waiting.len(), "response timeout");
+                    return Poll::Ready(Err(Error::timeout(format!(
+                        "waiting for a reply from {}",
+                        self.addr
+                    ))));
                 }
                 return Poll::Pending;
+            }
+        }
+    }
+
+    /// Whether the server has been silent for the response timeout while a reply is owed.
+    ///
+    /// The timer runs as long as the connection does, since callers that write their own
+    /// commands do not wake the driver: when it fires with nothing owed, or before the oldest
+    /// command owed has waited the whole timeout, it is set again.
+    fn timed_out(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(limit) = self.response_timeout else {
+            return false;
+        };
+        loop {
+            let fired = match &mut self.timer {
+                Some(timer) => timer.as_mut().poll(cx).is_ready(),
+                None => return false,
+            };
+            if !fired {
+                return false;
+            }
+            self.take_pending();
+            let now = Instant::now();
+            let next = match self.waiting.front() {
+                Some((_, queued)) if queued.at + limit <= now => return true,
+                Some((_, queued)) => queued.at + limit,
+                None => now + limit,
+            };
+            if let Some(timer) = &mut self.timer {
+                timer.as_mut().reset(next);
             }
         }
     }
@@ -694,6 +888,14 @@ impl Connection {
     /// Writes as much as the socket takes; true if anything was written.
     fn poll_write(&mut self, cx: &mut Context<'_>) -> Result<bool, Error> {
         let mut progress = false;
+        // Held while writing: a caller writes its own command only between the driver's writes.
+        let mut state = self.shared.direct.lock();
+        let Some((writer, _)) = state.live.as_mut() else {
+            return Err(Error::closed(format!(
+                "{} is no longer connected",
+                self.addr
+            )));
+        };
         while self.pending_write > 0 {
             let mut slices = [IoSlice::new(&[]); MAX_IOVECS];
             let mut n = 0;
@@ -706,7 +908,7 @@ impl Connection {
                 slices[n] = IoSlice::new(&self.out);
                 n += 1;
             }
-            let written = match Pin::new(&mut self.stream).poll_write_vectored(cx, &slices[..n]) {
+            let written = match Pin::new(&mut *writer).poll_write_vectored(cx, &slices[..n]) {
                 Poll::Pending => return Ok(progress),
                 Poll::Ready(Ok(0)) => {
                     return Err(Error::closed(format!(
@@ -740,6 +942,11 @@ impl Connection {
                 }
             }
         }
+        if self.pending_write == 0 {
+            // Everything queued is out: a caller may write its own command again.
+            state.driver_writing = false;
+            self.claimed = false;
+        }
         Ok(progress)
     }
 
@@ -755,7 +962,7 @@ impl Connection {
         } else if self.read_buf.capacity() - self.read_buf.len() < READ_CHUNK / 4 {
             self.read_buf.reserve(READ_CHUNK);
         }
-        match tokio_util::io::poll_read_buf(Pin::new(&mut self.stream), cx, &mut self.read_buf) {
+        match tokio_util::io::poll_read_buf(Pin::new(&mut self.reader), cx, &mut self.read_buf) {
             Poll::Pending => Ok(false),
             Poll::Ready(Ok(0)) => Err(Error::closed(format!(
                 "{} closed the connection",
@@ -776,6 +983,8 @@ impl Connection {
     }
 
     fn dispatch(&mut self) -> Result<(), Error> {
+        // Replies to commands callers wrote themselves may be among these.
+        self.take_pending();
         // Every reply of one read arrived at the same time.
         let mut now = None;
         loop {

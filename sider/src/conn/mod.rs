@@ -4,6 +4,7 @@
 //! Imports from `resp`, `cmd`, `error`; knows nothing of typed commands.
 
 mod config;
+mod direct;
 mod driver;
 mod handshake;
 mod push;

@@ -20,6 +20,36 @@ pub fn put_array_header(out: &mut BytesMut, len: usize) {
     out.put_slice(b"\r\n");
 }
 
+/// `*<len>\r\n` on the stack, for a writer that sends the header and the arguments as two
+/// slices of one vectored write instead of copying them together.
+#[derive(Clone, Copy, Debug)]
+pub struct ArrayHeader {
+    buf: [u8; 24],
+    len: u8,
+}
+
+impl ArrayHeader {
+    /// The header of a command of `len` arguments (the name included).
+    pub fn new(len: usize) -> ArrayHeader {
+        let mut buf = [0; 24];
+        let mut digits = itoa::Buffer::new();
+        let digits = digits.format(len).as_bytes();
+        // A usize has at most 20 digits: with `*` and CRLF, 23 bytes.
+        buf[0] = b'*';
+        buf[1..=digits.len()].copy_from_slice(digits);
+        buf[digits.len() + 1..digits.len() + 3].copy_from_slice(b"\r\n");
+        ArrayHeader {
+            buf,
+            len: (digits.len() + 3) as u8,
+        }
+    }
+
+    /// The encoded header.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..usize::from(self.len)]
+    }
+}
+
 /// Writes `$<len>\r\n<bytes>\r\n`.
 #[inline]
 pub fn put_bulk(out: &mut BytesMut, bytes: &[u8]) {
@@ -74,5 +104,19 @@ pub fn put_bulk_f64(out: &mut BytesMut, n: f64) {
         put_bulk(out, b"nan");
     } else {
         put_bulk(out, ryu::Buffer::new().format_finite(n).as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn array_header_on_the_stack_matches_the_buffered_one() {
+        for len in [0, 1, 9, 10, 99, 100, 12_345, u32::MAX as usize, usize::MAX] {
+            let mut out = BytesMut::new();
+            put_array_header(&mut out, len);
+            assert_eq!(ArrayHeader::new(len).as_bytes(), &out[..], "len {len}");
+        }
     }
 }

@@ -13,6 +13,8 @@ mod frame;
 mod limits;
 
 pub use decode::{Decoder, ProtocolError};
-pub use encode::{put_array_header, put_bulk, put_bulk_f64, put_bulk_i64, put_bulk_u64};
+pub use encode::{
+    put_array_header, put_bulk, put_bulk_f64, put_bulk_i64, put_bulk_u64, ArrayHeader,
+};
 pub use frame::Frame;
 pub use limits::Limits;
