@@ -213,34 +213,30 @@ async fn a_command_without_a_name_fails_alone() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Commands written by callers that find the connection idle, commands handed to the driver
-/// while others are in flight, and the rest of a caller's large write that the driver finishes
-/// all get their own replies, in order.
+/// Commands written by callers that find the connection idle and commands handed to the
+/// driver while others are in flight all get their own replies, in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn callers_own_writes_and_the_drivers_keep_replies_in_order() -> anyhow::Result<()> {
     let server = RedisServer::start();
     let client = Client::connect(&server.url()).await?;
-    // Larger than a socket's send buffer: a caller's write of it stops part way.
-    let big = vec![b'v'; 8 << 20];
+    // Every task counts in a range of its own, so a reply handed to the wrong task shows.
+    let start = |t: i64| t * 1_000_000;
+    for t in 0..=8 {
+        client.set(format!("order:{t}"), start(t)).await?;
+    }
     let before = client.stats();
 
     let mut tasks = Vec::new();
-    for t in 0..8u64 {
+    for t in 0..8i64 {
         let client = client.clone();
-        let big = big.clone();
         tasks.push(tokio::spawn(async move {
             let key = format!("order:{t}");
-            for i in 1..=300i64 {
-                assert_eq!(client.incr(&key).await?, i);
-                if t == 0 && i % 60 == 0 {
-                    let big_key = format!("order:big:{i}");
-                    client.set(&big_key, &big[..]).await?;
-                    assert_eq!(client.strlen(&big_key).await?, big.len() as i64);
-                }
+            for i in 1..=300 {
+                assert_eq!(client.incr(&key).await?, start(t) + i);
                 // Pauses of different lengths, so that the connection is often idle when a
                 // task sends its next command, and often not.
-                if (i as u64 + t).is_multiple_of(5) {
-                    tokio::time::sleep(Duration::from_micros(100 * (t + 1))).await;
+                if (i + t) % 5 == 0 {
+                    tokio::time::sleep(Duration::from_micros(100 * (t as u64 + 1))).await;
                 }
             }
             anyhow::Ok(())
@@ -248,8 +244,8 @@ async fn callers_own_writes_and_the_drivers_keep_replies_in_order() -> anyhow::R
     }
     // This thread is not one of the runtime's workers: its commands cross to the driver's
     // thread when they do not go out at once.
-    for i in 1..=300i64 {
-        assert_eq!(client.incr("order:main").await?, i);
+    for i in 1..=300 {
+        assert_eq!(client.incr("order:8").await?, start(8) + i);
     }
     for task in tasks {
         task.await??;
@@ -257,15 +253,11 @@ async fn callers_own_writes_and_the_drivers_keep_replies_in_order() -> anyhow::R
 
     let after = client.stats();
     assert_eq!(after.in_flight, 0, "{after}");
-    assert_eq!(
-        after.replies - before.replies,
-        after.commands - before.commands
-    );
+    assert_eq!(after.replies - before.replies, 9 * 300);
     let caller_writes = after.caller_writes - before.caller_writes;
-    let requests: u64 = after.latency.iter().sum::<u64>() - before.latency.iter().sum::<u64>();
-    // Both ways were taken.
+    // Both ways were taken: some commands found the connection idle, some did not.
     assert!(caller_writes > 0, "{after}");
-    assert!(caller_writes < requests, "{after}");
+    assert!(caller_writes < 9 * 300, "{after}");
     Ok(())
 }
 
@@ -286,8 +278,7 @@ async fn the_driver_finishes_a_large_write_its_caller_started() -> anyhow::Resul
     set?;
     assert_eq!(after_set?, 1);
     let stats = client.stats();
-    // The SET went out in part from its caller and was finished by the driver, so it is not
-    // counted among the requests written whole by their callers.
+    // Not written whole by its caller: the driver wrote (at least) the rest.
     assert_eq!(stats.caller_writes, before.caller_writes, "{stats}");
     let back: Option<Vec<u8>> = client.get("large").await?;
     assert!(
@@ -295,5 +286,17 @@ async fn the_driver_finishes_a_large_write_its_caller_started() -> anyhow::Resul
         "the value came back changed"
     );
     assert_eq!(client.stats().caller_writes, before.caller_writes + 1);
+    Ok(())
+}
+
+/// A response timeout too long to add to a clock reading is no timeout at all, not a panic in
+/// the connection's driver.
+#[tokio::test]
+async fn the_longest_response_timeout_is_accepted() -> anyhow::Result<()> {
+    let server = RedisServer::start();
+    let config = sider::Config::tcp("127.0.0.1", server.port()).response_timeout(Duration::MAX);
+    let client = Client::connect_with(config).await?;
+    client.set("k", "v").await?;
+    assert_eq!(client.get::<String>("k").await?.as_deref(), Some("v"));
     Ok(())
 }

@@ -25,7 +25,6 @@
 use super::config::Addr;
 use super::driver::{Payload, Request, Shared, Waiter};
 use super::stream::Writer;
-use super::trace::Queued;
 use crate::error::Error;
 use crate::stats::Counters;
 use bytes::Bytes;
@@ -46,11 +45,23 @@ pub(crate) struct State {
     /// The driver has bytes queued that are not all written: callers hand theirs to it.
     pub(crate) driver_writing: bool,
     /// Waiters of the commands callers wrote, in the order written, not yet taken by the driver.
-    pub(crate) pending: VecDeque<(Waiter, Queued)>,
+    pub(crate) pending: VecDeque<Written>,
     /// What a caller's write left unwritten: the driver writes it before anything else.
     pub(crate) leftover: VecDeque<Bytes>,
     /// A caller's write failed: the connection is broken, and the driver fails it.
     pub(crate) failed: Option<Error>,
+}
+
+/// The waiter of a request a caller wrote itself. The driver opens its trace span when it takes
+/// it: nothing outside sider (a tracing subscriber) runs while the lock is held, between a
+/// command going out and its waiter being queued.
+#[derive(Debug)]
+pub(crate) struct Written {
+    pub(crate) waiter: Waiter,
+    pub(crate) label: &'static str,
+    pub(crate) commands: usize,
+    /// When it was sent.
+    pub(crate) at: Instant,
 }
 
 /// What became of a request offered to [`WriteSide::try_send`].
@@ -95,18 +106,24 @@ impl WriteSide {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// A new connection's write side: callers may write through it when it is a plain socket.
-    pub(crate) fn install(&self, writer: Writer, addr: Addr) {
+    /// A new connection's write side: callers may write through it when it is a plain socket,
+    /// unless `held`, until the driver has written what it must send first (renewed
+    /// subscriptions). Gives back waiters left from an earlier connection, for the driver to
+    /// fail (none are: it takes or fails them all before it connects again).
+    pub(crate) fn install(&self, writer: Writer, addr: Addr, held: bool) -> VecDeque<Written> {
         let mut state = self.lock();
+        let stale = std::mem::take(&mut state.pending);
         *state = State {
             live: Some((writer, addr)),
+            driver_writing: held,
             ..State::default()
         };
+        stale
     }
 
     /// The connection is gone: callers stop writing to it, and get back the waiters of the
     /// commands they wrote to it last, for the driver to fail.
-    pub(crate) fn retire(&self) -> VecDeque<(Waiter, Queued)> {
+    pub(crate) fn retire(&self) -> VecDeque<Written> {
         let mut state = self.lock();
         let pending = std::mem::take(&mut state.pending);
         *state = State::default();
@@ -125,6 +142,7 @@ impl WriteSide {
         if matches!(request.waiter, Waiter::Subscribe { .. }) || request.waiter.expects_nothing() {
             return Sent::Declined(request);
         }
+        let at = Instant::now();
         let mut guard = self.lock();
         let state = &mut *guard;
         let idle = !state.driver_writing
@@ -180,8 +198,12 @@ impl WriteSide {
         let counters = &shared.counters;
         Counters::add(&counters.commands, commands as u64);
         Counters::add(&counters.bytes_written, written as u64);
-        let queued = Queued::new(label, commands, addr, Instant::now());
-        state.pending.push_back((request.waiter, queued));
+        state.pending.push_back(Written {
+            waiter: request.waiter,
+            label,
+            commands,
+            at,
+        });
         if state.leftover.is_empty() && state.failed.is_none() {
             Counters::add(&counters.caller_writes, 1);
             Sent::Written

@@ -11,7 +11,7 @@
 //! the next request arrives.
 
 use super::config::{Addr, Config, Protocol};
-use super::direct::{Sent, WriteSide};
+use super::direct::{Sent, WriteSide, Written};
 use super::handshake::{connect, Established};
 use super::push::{Cache, PubSubOp, PushSink, Routed, Router};
 use super::stream::Reader;
@@ -376,10 +376,16 @@ pub(crate) fn spawn(config: Config, conn: Established, cache: Option<Arc<Cache>>
     let router = Router::new(cache, shared.pushes.clone());
     // Installed now, so that the first command can be written by its caller; the guard is
     // the task's from the start, so it runs even if the task is dropped before it first runs.
-    let conn = Opened::new(conn, &shared);
+    let conn = Opened::new(conn, &shared, false);
     let retire = Retire(shared.clone());
     tokio::spawn(run(config, Some(conn), rx, shared.clone(), router, retire));
     Handle { tx, shared }
+}
+
+/// `limit` after `from`; a limit too long to add (`Duration::MAX`) is, in effect, none.
+fn deadline(from: Instant, limit: std::time::Duration) -> Instant {
+    from.checked_add(limit)
+        .unwrap_or_else(|| from + std::time::Duration::from_secs(100 * 365 * 86_400))
 }
 
 /// Fails the commands callers wrote themselves when the driver ends by any way (its handles
@@ -389,11 +395,11 @@ struct Retire(Arc<Shared>);
 
 impl Drop for Retire {
     fn drop(&mut self) {
-        for (waiter, queued) in self.0.direct.retire() {
+        for written in self.0.direct.retire() {
             self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
-            let err = Error::closed("the connection driver has stopped");
-            queued.fail(&err);
-            waiter.fail(err);
+            written
+                .waiter
+                .fail(Error::closed("the connection driver has stopped"));
         }
     }
 }
@@ -441,6 +447,15 @@ async fn run(
                 };
                 let request = match request {
                     Some(None) => return,
+                    // A caller's write that the lost connection left unfinished: nothing is
+                    // owed to it now, and no reason to reconnect.
+                    Some(Some(Request {
+                        payload: Payload::Resume,
+                        ..
+                    })) => {
+                        shared.in_flight.fetch_sub(1, Ordering::Relaxed);
+                        continue;
+                    }
                     Some(Some(request)) => Some(request),
                     None => None,
                 };
@@ -449,7 +464,7 @@ async fn run(
                         Ok(established) => {
                             backoff = min_backoff;
                             last_failure = None;
-                            conn = Some(Opened::new(established, &shared));
+                            conn = Some(Opened::new(established, &shared, true));
                         }
                         Err(err) => {
                             shared.failures.fetch_add(1, Ordering::Relaxed);
@@ -472,7 +487,7 @@ async fn run(
                         backoff = min_backoff;
                         last_failure = None;
                         first = Some(request);
-                        Opened::new(established, &shared)
+                        Opened::new(established, &shared, router.has_subscriptions())
                     }
                     Err(err) => {
                         shared.failures.fetch_add(1, Ordering::Relaxed);
@@ -545,18 +560,30 @@ struct Opened {
     read_buf: BytesMut,
     decoder: Decoder,
     protocol: Protocol,
+    /// Callers may not write until the driver has written what it queues first.
+    held: bool,
 }
 
 impl Opened {
-    fn new(established: Established, shared: &Shared) -> Opened {
+    /// `held` when the driver has commands that must go first: the subscriptions it renews.
+    fn new(established: Established, shared: &Shared, held: bool) -> Opened {
         let (reader, writer) = established.stream.split();
-        shared.direct.install(writer, established.addr.clone());
+        let stale = shared
+            .direct
+            .install(writer, established.addr.clone(), held);
+        for written in stale {
+            shared.in_flight.fetch_sub(1, Ordering::Relaxed);
+            written
+                .waiter
+                .fail(Error::closed("the connection was replaced"));
+        }
         Opened {
             reader,
             addr: established.addr,
             read_buf: established.read_buf,
             decoder: established.decoder,
             protocol: established.protocol,
+            held,
         }
     }
 }
@@ -577,6 +604,8 @@ struct Connection {
     claimed: bool,
     /// A caller's own write found the connection broken.
     broken: Option<Error>,
+    /// Waiters taken from callers, on their way into `waiting`.
+    written: VecDeque<Written>,
     /// Waiters in reply order, with when their request was queued.
     waiting: VecDeque<(Waiter, Queued)>,
     response_timeout: Option<std::time::Duration>,
@@ -608,8 +637,9 @@ impl Connection {
             out: BytesMut::with_capacity(16 * 1024),
             chunks: VecDeque::new(),
             pending_write: 0,
-            claimed: false,
+            claimed: established.held,
             broken: None,
+            written: VecDeque::new(),
             waiting: VecDeque::new(),
             response_timeout: config.response_timeout,
             timer: None,
@@ -637,7 +667,7 @@ impl Connection {
         if let Some(err) = state.failed.take() {
             self.broken.get_or_insert(err);
         }
-        self.waiting.extend(state.pending.drain(..));
+        std::mem::swap(&mut state.pending, &mut self.written);
         // Nothing of the driver's is unwritten while it holds no claim: the rest of a caller's
         // write is the first thing out.
         for rest in state.leftover.drain(..) {
@@ -646,6 +676,8 @@ impl Connection {
         }
         state.driver_writing = true;
         self.claimed = true;
+        drop(state);
+        self.queue_written();
     }
 
     /// Takes the waiters of commands callers wrote themselves, in the order written: every one
@@ -656,7 +688,18 @@ impl Connection {
         if let Some(err) = state.failed.take() {
             self.broken.get_or_insert(err);
         }
-        self.waiting.extend(state.pending.drain(..));
+        std::mem::swap(&mut state.pending, &mut self.written);
+        drop(state);
+        self.queue_written();
+    }
+
+    /// Queues the waiters just taken from callers (swapped out under the lock, so both queues
+    /// keep their capacity), opening their trace spans outside it.
+    fn queue_written(&mut self) {
+        for written in self.written.drain(..) {
+            let queued = Queued::new(written.label, written.commands, &self.addr, written.at);
+            self.waiting.push_back((written.waiter, queued));
+        }
     }
 
     /// Queues a command of the driver's own (renewing subscriptions), counted like a request.
@@ -753,7 +796,7 @@ impl Connection {
 
     fn arm_timer(&mut self) {
         if let Some(limit) = self.response_timeout {
-            let deadline = Instant::now() + limit;
+            let deadline = deadline(Instant::now(), limit);
             match &mut self.timer {
                 Some(timer) => timer.as_mut().reset(deadline),
                 None => self.timer = Some(Box::pin(tokio::time::sleep_until(deadline))),
@@ -775,8 +818,12 @@ impl Connection {
                 self.shared.failures.fetch_add(1, Ordering::Relaxed);
                 // Callers stop writing to this connection, and those who wrote to it last
                 // (their waiters follow every one queued here) hear of its end too.
-                let written_by_callers = self.shared.direct.retire();
-                for (waiter, queued) in self.waiting.drain(..).chain(written_by_callers) {
+                for written in self.shared.direct.retire() {
+                    let queued =
+                        Queued::new(written.label, written.commands, &self.addr, written.at);
+                    self.waiting.push_back((written.waiter, queued));
+                }
+                for (waiter, queued) in self.waiting.drain(..) {
                     self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
                     queued.fail(&err);
                     waiter.fail(err.clone());
@@ -875,9 +922,9 @@ impl Connection {
             self.take_pending();
             let now = Instant::now();
             let next = match self.waiting.front() {
-                Some((_, queued)) if queued.at + limit <= now => return true,
-                Some((_, queued)) => queued.at + limit,
-                None => now + limit,
+                Some((_, queued)) if deadline(queued.at, limit) <= now => return true,
+                Some((_, queued)) => deadline(queued.at, limit),
+                None => deadline(now, limit),
             };
             if let Some(timer) = &mut self.timer {
                 timer.as_mut().reset(next);
