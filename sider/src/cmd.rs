@@ -275,8 +275,16 @@ impl Cmd {
     /// sider::Cmd::new("GET").arg("k").encode(&mut out);
     /// assert_eq!(&out[..], b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
     /// ```
+    ///
+    /// A command without even a name (`Cmd::new("")`) goes out as one empty argument, a
+    /// command named `""`, which a server answers with an error in its place: `*0` gets no
+    /// reply at all, and would leave whoever waits for one waiting forever.
     #[inline]
     pub fn encode(&self, out: &mut BytesMut) {
+        if self.argc == 0 {
+            out.extend_from_slice(b"*1\r\n$0\r\n\r\n");
+            return;
+        }
         out.reserve(self.body.len() + 16);
         resp::put_array_header(out, self.argc);
         out.extend_from_slice(&self.body);

@@ -300,3 +300,40 @@ async fn the_longest_response_timeout_is_accepted() -> anyhow::Result<()> {
     assert_eq!(client.get::<String>("k").await?.as_deref(), Some("v"));
     Ok(())
 }
+
+/// In a batch, a pipeline or a transaction, a command without a name gets the server's error
+/// in its own place instead of a reply that never comes; the others are unaffected.
+#[tokio::test]
+async fn a_command_without_a_name_fails_alone_in_a_batch() -> anyhow::Result<()> {
+    let server = RedisServer::start();
+    let client = Client::connect(&server.url()).await?;
+    let mut batch = client.batch::<sider::Value>();
+    batch.push_cmd(Cmd::new("PING"));
+    batch.push_cmd(Cmd::new(""));
+    batch.push_cmd(Cmd::new("PING"));
+    let results = batch.execute_each().await?;
+    assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
+    let err = results[1].as_ref().expect_err("no command is named ``");
+    assert_eq!(err.kind(), ErrorKind::Server, "{err}");
+    assert!(err.to_string().contains("command 2 of 3"), "{err}");
+
+    let (a, b) = client
+        .pipeline()
+        .cmd::<sider::Value>(Cmd::new(""))
+        .incr("after")
+        .execute_each()
+        .await?;
+    assert_eq!(a.expect_err("nameless").kind(), ErrorKind::Server);
+    assert_eq!(b?, 1);
+
+    let err = client
+        .transaction()
+        .incr("after")
+        .cmd::<sider::Value>(Cmd::new(""))
+        .execute()
+        .await
+        .expect_err("the server discards the transaction");
+    assert_eq!(err.kind(), ErrorKind::Server, "{err}");
+    assert_eq!(client.get::<i64>("after").await?, Some(1));
+    Ok(())
+}
