@@ -81,8 +81,10 @@ pub struct Results {
     pub round_trip_ceiling: Option<CeilingPair>,
     /// `redis-benchmark -c 1 -P 1 -d <big_len>`.
     pub big_ceiling: Option<CeilingPair>,
-    /// µs per sequential GET.
+    /// µs per sequential GET, from `block_on`.
     pub sequential: Vec<(Kind, Summary)>,
+    /// µs per sequential GET, from a spawned task.
+    pub sequential_in_task: Vec<(Kind, Summary)>,
     /// Operations per second, `plan.tasks` tasks on one handle.
     pub concurrent: Vec<(Kind, Summary)>,
     /// `sider::Client::stats()` after one shared-handle run on a client of its own.
@@ -293,8 +295,9 @@ impl Results {
         );
         let _ = writeln!(
             md,
-            "- **Sequential round trips**: {} GETs of one key, each awaited before the next; \
-             ceiling `redis-benchmark -c 1 -P 1 -n {}`.",
+            "- **Sequential round trips**: {} GETs of one key, each awaited before the next, \
+             from `block_on` and again from a spawned task; ceiling \
+             `redis-benchmark -c 1 -P 1 -n {}`.",
             thousands(p.sequential_gets as f64),
             thousands(p.ceiling_round_trips as f64)
         );
@@ -441,22 +444,22 @@ impl Results {
         md.push('\n');
     }
 
-    fn other_tables(&self, md: &mut String) {
+    /// One table of sequential round trips, with the ceiling and sider's overhead against
+    /// the best peer's.
+    fn sequential_table(&self, md: &mut String, rows: &[(Kind, Summary)]) {
         let sider = |rows: &[(Kind, Summary)]| lookup(rows, Kind::Sider).map(|s| s.median);
-
-        let _ = writeln!(md, "## Sequential round trips: µs per GET\n");
         let rt = self.round_trip_ceiling.map(|c| c.get.median);
         let _ = writeln!(
             md,
             "| client | µs per GET | overhead over the ceiling, µs | sider ÷ client |\n|---|---|---|---|"
         );
-        for (kind, s) in &self.sequential {
+        for (kind, s) in rows {
             let overhead = rt.map_or("n/a".into(), |c| us(s.median - c));
             let _ = writeln!(
                 md,
                 "| {kind} | {} | {overhead} | {} |",
                 cell(Some(*s), us),
-                ratio(sider(&self.sequential), Some(s.median))
+                ratio(sider(rows), Some(s.median))
             );
         }
         if let Some(c) = self.round_trip_ceiling {
@@ -467,9 +470,8 @@ impl Results {
                 cell(Some(c.set), us)
             );
         }
-        if let (Some(c), Some(s)) = (rt, sider(&self.sequential)) {
-            let best_peer = self
-                .sequential
+        if let (Some(c), Some(s)) = (rt, sider(rows)) {
+            let best_peer = rows
                 .iter()
                 .filter(|(k, _)| *k != Kind::Sider)
                 .map(|(_, s)| s.median - c)
@@ -484,6 +486,26 @@ impl Results {
             );
         }
         md.push('\n');
+    }
+
+    fn other_tables(&self, md: &mut String) {
+        let sider = |rows: &[(Kind, Summary)]| lookup(rows, Kind::Sider).map(|s| s.median);
+
+        let _ = writeln!(md, "## Sequential round trips: µs per GET\n");
+        let _ = writeln!(
+            md,
+            "From `block_on` on the main thread (the body of `#[tokio::main]`), where every \
+             client's connection task runs on another thread than the caller:\n"
+        );
+        self.sequential_table(md, &self.sequential);
+        if !self.sequential_in_task.is_empty() {
+            let _ = writeln!(
+                md,
+                "From a task spawned on the runtime (a worker thread, where a server's request \
+                 handlers run):\n"
+            );
+            self.sequential_table(md, &self.sequential_in_task);
+        }
 
         let _ = writeln!(
             md,

@@ -201,6 +201,38 @@ pub async fn sequential(plan: &Plan, clients: &mut [Client]) -> Result<Vec<(Kind
     summarise(clients, samples)
 }
 
+/// The same round trips from a task spawned on the runtime (a worker thread, where a server's
+/// request handlers run) instead of from `block_on` (the body of `#[tokio::main]`).
+pub async fn sequential_in_task(
+    plan: &Plan,
+    clients: &mut [Client],
+) -> Result<Vec<(Kind, Summary)>> {
+    let key = "seq:key";
+    let value = "0123456789abcdef";
+    clients[0].set(key, value).await?;
+    let gets = plan.sequential_gets;
+    let run = |mut client: Client, rounds: usize| {
+        tokio::spawn(async move {
+            let start = Instant::now();
+            for _ in 0..rounds {
+                let got = client.get(key).await?;
+                ensure!(got.as_deref() == Some(value), "GET {key} returned {got:?}");
+            }
+            anyhow::Ok(start.elapsed().as_secs_f64() * 1e6 / rounds as f64)
+        })
+    };
+    for client in clients.iter() {
+        run(client.clone(), gets.min(1_000)).await??;
+    }
+    let mut samples = vec![Vec::new(); clients.len()];
+    for _ in 0..plan.other_samples {
+        for (i, client) in clients.iter().enumerate() {
+            samples[i].push(run(client.clone(), gets).await??);
+        }
+    }
+    summarise(clients, samples)
+}
+
 /// `plan.tasks` tasks sharing one client handle, each doing SET/GET pairs on its own key;
 /// operations (a SET or a GET each) per second.
 pub async fn concurrent(plan: &Plan, clients: &mut [Client]) -> Result<Vec<(Kind, Summary)>> {

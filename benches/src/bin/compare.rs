@@ -3,7 +3,7 @@
 //! ```text
 //! compare [--clients sider,rustis] [--sizes 1000,40000] [--samples 9]
 //!         [--workloads pipeline-set,pipeline-get,transaction-set,transaction-get,
-//!                      ignore-set,sequential,concurrent,big,ceiling]
+//!                      ignore-set,sequential,sequential-task,concurrent,big,ceiling]
 //!         [--url redis://127.0.0.1:PORT]
 //! ```
 //!
@@ -91,6 +91,7 @@ fn main() -> Result<()> {
             }
             let rows = match name.as_str() {
                 "sequential" => workload::sequential(&plan, &mut clients).await?,
+                "sequential-task" => workload::sequential_in_task(&plan, &mut clients).await?,
                 "concurrent" => workload::concurrent(&plan, &mut clients).await?,
                 "big" => workload::big_values(&plan, &mut clients).await?,
                 "ceiling" => {

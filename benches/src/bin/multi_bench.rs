@@ -137,6 +137,7 @@ fn main() -> Result<()> {
         round_trip_ceiling: None,
         big_ceiling: None,
         sequential: Vec::new(),
+        sequential_in_task: Vec::new(),
         concurrent: Vec::new(),
         big: Vec::new(),
         memory: Vec::new(),
@@ -311,6 +312,14 @@ async fn measure_clients(
         .await
         .context("sequential round trips")?;
     report_line("sequential, µs per GET", &results.sequential, us);
+    results.sequential_in_task = workload::sequential_in_task(plan, &mut clients)
+        .await
+        .context("sequential round trips from a task")?;
+    report_line(
+        "sequential from a spawned task, µs per GET",
+        &results.sequential_in_task,
+        us,
+    );
     results.concurrent = workload::concurrent(plan, &mut clients)
         .await
         .context("shared handle")?;
