@@ -357,6 +357,10 @@ impl Config {
     /// Fails the connection when the server owes replies and sends nothing for this long; every
     /// command waiting on it then fails with [`ErrorKind::Timeout`](crate::ErrorKind::Timeout).
     /// Default: none.
+    ///
+    /// With a timeout set, the connection's task also wakes once per timeout while the
+    /// connection is idle: a command its caller writes itself (see the guide, "The shared
+    /// client") does not wake that task, whose timer must still cover it.
     pub fn response_timeout(mut self, timeout: Duration) -> Config {
         self.response_timeout = Some(timeout);
         self
