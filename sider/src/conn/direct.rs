@@ -23,7 +23,8 @@
 //! Imports from `conn` (the stream, the driver's request types) and `error`.
 
 use super::config::Addr;
-use super::driver::{Payload, Request, Shared, Waiter};
+use super::driver::Shared;
+use super::request::{Payload, Request, Waiter};
 use super::stream::Writer;
 use crate::error::Error;
 use crate::stats::Counters;

@@ -8,6 +8,7 @@ mod direct;
 mod driver;
 mod handshake;
 mod push;
+mod request;
 mod sentinel;
 mod stream;
 #[cfg(feature = "tls")]
@@ -15,10 +16,11 @@ mod tls;
 mod trace;
 
 pub use config::{Addr, Config, Protocol};
-pub(crate) use driver::{spawn, Handle, Payload, ReplySink, Request, Waiter};
+pub(crate) use driver::{spawn, Handle};
 pub(crate) use handshake::connect;
 pub(crate) use push::{Cache, PubSubOp};
 pub use push::{Event, Message, SubscriptionKind, Tracking};
+pub(crate) use request::{Payload, ReplySink, Request, Waiter};
 pub(crate) use sentinel::{primary_addr, replica_addrs};
 #[cfg(feature = "tls")]
 pub use tls::TlsConfig;

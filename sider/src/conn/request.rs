@@ -1,0 +1,218 @@
+//! What a caller hands the driver: a [`Request`] is a [`Payload`] to write and the [`Waiter`]
+//! that takes its replies.
+//!
+//! Imports from `cmd`, `error`, `resp` and `push`; the driver and the callers' write path
+//! (`direct`) both work on these.
+
+use super::push::PubSubOp;
+use crate::cmd::Cmd;
+use crate::error::Error;
+use crate::resp::Frame;
+use bytes::Bytes;
+use tokio::sync::oneshot;
+
+/// What a request sends.
+#[derive(Debug)]
+pub(crate) enum Payload {
+    /// One command, copied into the shared write buffer.
+    Cmd(Cmd),
+    /// Commands already encoded (a pipeline).
+    Encoded(Bytes),
+    /// A subscription change: the driver works out which channels the server must hear about.
+    PubSub(PubSubOp),
+    /// Nothing to send: a caller's own write left bytes unwritten, or failed, and the driver
+    /// takes over (see `direct`).
+    Resume,
+}
+
+/// Summary of replies read without being kept.
+#[derive(Debug, Default)]
+pub(crate) struct Discarded {
+    pub(crate) errors: usize,
+    pub(crate) first_error: Option<(usize, Frame)>,
+}
+
+/// Takes the replies of a batch one by one as they are read, so a typed batch decodes each on
+/// the driver's side while later replies are still on their way, and keeps no frames.
+pub(crate) trait ReplySink: Send {
+    /// The next reply, in order.
+    fn push(&mut self, frame: Frame);
+    /// Every reply has arrived.
+    fn finish(self: Box<Self>);
+    /// The connection failed before every reply arrived.
+    fn fail(self: Box<Self>, err: Error);
+}
+
+impl std::fmt::Debug for dyn ReplySink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReplySink")
+    }
+}
+
+/// Who receives the replies of one request.
+#[derive(Debug)]
+pub(crate) enum Waiter {
+    /// One command: takes one frame.
+    One(oneshot::Sender<Result<Frame, Error>>),
+    /// A batch: collects `expected` frames.
+    Many {
+        expected: usize,
+        frames: Vec<Frame>,
+        tx: oneshot::Sender<Result<Vec<Frame>, Error>>,
+    },
+    /// One cacheable read: its reply is stored in the client-side cache, in stream order with
+    /// invalidations, before it is handed over.
+    Cached {
+        tx: oneshot::Sender<Result<Frame, Error>>,
+        key: Bytes,
+        command: Bytes,
+    },
+    /// A subscription change: completes after one confirmation push per channel sent.
+    Subscribe {
+        remaining: usize,
+        tx: Option<oneshot::Sender<Result<Frame, Error>>>,
+    },
+    /// A batch whose replies go to a sink as they come.
+    Sink {
+        expected: usize,
+        seen: usize,
+        sink: Box<dyn ReplySink>,
+    },
+    /// A batch whose replies are counted but not kept, except the first error.
+    Discard {
+        expected: usize,
+        seen: usize,
+        summary: Discarded,
+        tx: oneshot::Sender<Result<Discarded, Error>>,
+    },
+    /// Nobody: a request that only wakes the driver.
+    Nobody,
+}
+
+impl Waiter {
+    /// Hands one frame to this waiter. Returns the frame back when it completes a single
+    /// command's waiter, which must then be popped and completed with it.
+    pub(super) fn push(&mut self, frame: Frame) -> Step {
+        let done = match self {
+            Waiter::One(_) | Waiter::Cached { .. } | Waiter::Subscribe { .. } | Waiter::Nobody => {
+                return Step::Single(frame)
+            }
+            Waiter::Many {
+                expected, frames, ..
+            } => {
+                frames.push(frame);
+                frames.len() == *expected
+            }
+            Waiter::Sink {
+                expected,
+                seen,
+                sink,
+            } => {
+                sink.push(frame);
+                *seen += 1;
+                *seen == *expected
+            }
+            Waiter::Discard {
+                expected,
+                seen,
+                summary,
+                ..
+            } => {
+                if let Frame::Error(_) = frame {
+                    summary.errors += 1;
+                    if summary.first_error.is_none() {
+                        summary.first_error = Some((*seen, frame));
+                    }
+                }
+                *seen += 1;
+                *seen == *expected
+            }
+        };
+        if done {
+            Step::Done
+        } else {
+            Step::More
+        }
+    }
+
+    pub(crate) fn expects_nothing(&self) -> bool {
+        // A subscription change the server need not hear of (the channel is already held by
+        // another subscriber, or still is) sends nothing and gets no confirmation.
+        matches!(
+            self,
+            Waiter::Many { expected: 0, .. }
+                | Waiter::Sink { expected: 0, .. }
+                | Waiter::Discard { expected: 0, .. }
+                | Waiter::Subscribe { remaining: 0, .. }
+                | Waiter::Nobody
+        )
+    }
+
+    /// How many commands' replies this waiter takes.
+    pub(crate) fn commands(&self) -> usize {
+        match self {
+            Waiter::Many { expected, .. }
+            | Waiter::Sink { expected, .. }
+            | Waiter::Discard { expected, .. } => *expected,
+            Waiter::Nobody => 0,
+            _ => 1,
+        }
+    }
+
+    /// Delivers the completed result. A receiver that is gone has nothing to learn.
+    pub(super) fn complete(self, single: Frame) {
+        match self {
+            Waiter::One(tx) | Waiter::Cached { tx, .. } => drop(tx.send(Ok(single))),
+            Waiter::Subscribe { tx, .. } => {
+                if let Some(tx) = tx {
+                    drop(tx.send(Ok(single)));
+                }
+            }
+            Waiter::Many { frames, tx, .. } => drop(tx.send(Ok(frames))),
+            Waiter::Sink { sink, .. } => sink.finish(),
+            Waiter::Discard { summary, tx, .. } => drop(tx.send(Ok(summary))),
+            Waiter::Nobody => {}
+        }
+    }
+
+    pub(crate) fn fail(self, err: Error) {
+        match self {
+            Waiter::One(tx) | Waiter::Cached { tx, .. } => drop(tx.send(Err(err))),
+            Waiter::Subscribe { tx, .. } => {
+                if let Some(tx) = tx {
+                    drop(tx.send(Err(err)));
+                }
+            }
+            Waiter::Many { tx, .. } => drop(tx.send(Err(err))),
+            Waiter::Sink { sink, .. } => sink.fail(err),
+            Waiter::Discard { tx, .. } => drop(tx.send(Err(err))),
+            Waiter::Nobody => {}
+        }
+    }
+}
+
+/// What [`Waiter::push`] did with a frame.
+pub(super) enum Step {
+    More,
+    Done,
+    Single(Frame),
+}
+
+/// One request to the driver.
+#[derive(Debug)]
+pub(crate) struct Request {
+    pub(crate) payload: Payload,
+    pub(crate) waiter: Waiter,
+}
+
+impl Payload {
+    /// About how many bytes the request occupies while queued.
+    pub(super) fn size(&self) -> usize {
+        match self {
+            Payload::Cmd(cmd) => cmd.encoded_len(),
+            Payload::Encoded(bytes) => bytes.len(),
+            Payload::PubSub(_) => 64,
+            Payload::Resume => 0,
+        }
+    }
+}
