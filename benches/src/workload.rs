@@ -176,61 +176,61 @@ pub async fn batch(
     Ok((rows, Summary::of(&raw_samples)))
 }
 
-/// Sequential round trips: GETs of one key, each awaited before the next; µs per GET.
+/// Sequential round trips: GETs of one key, each awaited before the next; µs per GET. Run from
+/// `block_on` (the body of `#[tokio::main]`).
 pub async fn sequential(plan: &Plan, clients: &mut [Client]) -> Result<Vec<(Kind, Summary)>> {
-    let key = "seq:key";
-    let value = "0123456789abcdef";
-    clients[0].set(key, value).await?;
-    for client in clients.iter_mut() {
-        for _ in 0..plan.sequential_gets.min(1_000) {
-            client.get(key).await?;
-        }
+    sequential_from(plan, clients, false).await
+}
+
+/// The same round trips from a task spawned on the runtime (a worker thread, where a server's
+/// request handlers run).
+pub async fn sequential_in_task(
+    plan: &Plan,
+    clients: &mut [Client],
+) -> Result<Vec<(Kind, Summary)>> {
+    sequential_from(plan, clients, true).await
+}
+
+const SEQ_KEY: &str = "seq:key";
+const SEQ_VALUE: &str = "0123456789abcdef";
+
+async fn sequential_from(
+    plan: &Plan,
+    clients: &mut [Client],
+    in_task: bool,
+) -> Result<Vec<(Kind, Summary)>> {
+    clients[0].set(SEQ_KEY, SEQ_VALUE).await?;
+    for client in clients.iter() {
+        timed_gets(client, plan.sequential_gets.min(1_000), in_task).await?;
     }
     let mut samples = vec![Vec::new(); clients.len()];
     for _ in 0..plan.other_samples {
-        for (i, client) in clients.iter_mut().enumerate() {
-            let start = Instant::now();
-            for _ in 0..plan.sequential_gets {
-                let got = client.get(key).await?;
-                ensure!(got.as_deref() == Some(value), "GET {key} returned {got:?}");
-            }
-            let us = start.elapsed().as_secs_f64() * 1e6;
-            samples[i].push(us / plan.sequential_gets as f64);
+        for (i, client) in clients.iter().enumerate() {
+            samples[i].push(timed_gets(client, plan.sequential_gets, in_task).await?);
         }
     }
     summarise(clients, samples)
 }
 
-/// The same round trips from a task spawned on the runtime (a worker thread, where a server's
-/// request handlers run) instead of from `block_on` (the body of `#[tokio::main]`).
-pub async fn sequential_in_task(
-    plan: &Plan,
-    clients: &mut [Client],
-) -> Result<Vec<(Kind, Summary)>> {
-    let key = "seq:key";
-    let value = "0123456789abcdef";
-    clients[0].set(key, value).await?;
-    let gets = plan.sequential_gets;
-    let run = |mut client: Client, rounds: usize| {
-        tokio::spawn(async move {
-            let start = Instant::now();
-            for _ in 0..rounds {
-                let got = client.get(key).await?;
-                ensure!(got.as_deref() == Some(value), "GET {key} returned {got:?}");
-            }
-            anyhow::Ok(start.elapsed().as_secs_f64() * 1e6 / rounds as f64)
-        })
-    };
-    for client in clients.iter() {
-        run(client.clone(), gets.min(1_000)).await??;
-    }
-    let mut samples = vec![Vec::new(); clients.len()];
-    for _ in 0..plan.other_samples {
-        for (i, client) in clients.iter().enumerate() {
-            samples[i].push(run(client.clone(), gets).await??);
+/// `rounds` GETs one after another on a handle of `client`'s (cloned outside the timing), here
+/// or in a task of their own; µs per GET.
+async fn timed_gets(client: &Client, rounds: usize, in_task: bool) -> Result<f64> {
+    async fn gets(mut client: Client, rounds: usize) -> Result<f64> {
+        let start = Instant::now();
+        for _ in 0..rounds {
+            let got = client.get(SEQ_KEY).await?;
+            ensure!(
+                got.as_deref() == Some(SEQ_VALUE),
+                "GET {SEQ_KEY} returned {got:?}"
+            );
         }
+        Ok(start.elapsed().as_secs_f64() * 1e6 / rounds as f64)
     }
-    summarise(clients, samples)
+    if in_task {
+        tokio::spawn(gets(client.clone(), rounds)).await?
+    } else {
+        gets(client.clone(), rounds).await
+    }
 }
 
 /// `plan.tasks` tasks sharing one client handle, each doing SET/GET pairs on its own key;

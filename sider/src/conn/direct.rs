@@ -109,17 +109,19 @@ impl WriteSide {
 
     /// A new connection's write side: callers may write through it when it is a plain socket,
     /// unless `held`, until the driver has written what it must send first (renewed
-    /// subscriptions). Gives back waiters left from an earlier connection, for the driver to
-    /// fail (none are: it takes or fails them all before it connects again).
-    pub(crate) fn install(&self, writer: Writer, addr: Addr, held: bool) -> VecDeque<Written> {
+    /// subscriptions). The driver installs a connection only once the last one is retired, so
+    /// no caller's waiter is left over.
+    pub(crate) fn install(&self, writer: Writer, addr: Addr, held: bool) {
         let mut state = self.lock();
-        let stale = std::mem::take(&mut state.pending);
+        debug_assert!(
+            state.pending.is_empty(),
+            "waiters left from a retired connection"
+        );
         *state = State {
             live: Some((writer, addr)),
             driver_writing: held,
             ..State::default()
         };
-        stale
     }
 
     /// The connection is gone: callers stop writing to it, and get back the waiters of the
@@ -134,15 +136,14 @@ impl WriteSide {
     /// Writes `request` from the caller's task if the connection is idle (nothing in flight,
     /// nothing queued) and its socket takes writes from callers.
     pub(crate) fn try_send(&self, request: Request, shared: &Shared) -> Sent {
-        let label = match &request.payload {
-            Payload::Cmd(cmd) => cmd.name(),
-            Payload::Encoded(_) => "pipeline",
-            // Subscription changes go through the driver's record of what is subscribed.
-            Payload::PubSub(_) | Payload::Resume => return Sent::Declined(request),
-        };
-        if matches!(request.waiter, Waiter::Subscribe { .. }) || request.waiter.expects_nothing() {
+        // Subscription changes go through the driver's record of what is subscribed.
+        if matches!(request.payload, Payload::PubSub(_) | Payload::Resume)
+            || matches!(request.waiter, Waiter::Subscribe { .. })
+            || request.waiter.expects_nothing()
+        {
             return Sent::Declined(request);
         }
+        let label = request.payload.label();
         let at = Instant::now();
         let mut guard = self.lock();
         let state = &mut *guard;
@@ -183,6 +184,7 @@ impl WriteSide {
                 let rest = |n: usize| VecDeque::from([bytes.slice(n.min(total)..)]);
                 written_and_rest(result, rest, total)
             }
+            // Declined above.
             Payload::PubSub(_) | Payload::Resume => return Sent::Declined(request),
         };
         let written = match outcome {

@@ -29,7 +29,6 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use tokio::io::AsyncWrite;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
 
@@ -363,15 +362,9 @@ impl Opened {
     /// `held` when the driver has commands that must go first: the subscriptions it renews.
     fn new(established: Established, shared: &Shared, held: bool) -> Opened {
         let (reader, writer) = established.stream.split();
-        let stale = shared
+        shared
             .direct
             .install(writer, established.addr.clone(), held);
-        for written in stale {
-            shared.in_flight.fetch_sub(1, Ordering::Relaxed);
-            written
-                .waiter
-                .fail(Error::closed("the connection was replaced"));
-        }
         Opened {
             reader,
             addr: established.addr,
@@ -455,41 +448,45 @@ impl Connection {
     /// their writes left unwritten; from now until everything queued is written, callers hand
     /// their commands to the driver.
     fn claim(&mut self) {
-        if self.claimed {
-            return;
+        if !self.claimed {
+            self.take_from_callers(true);
         }
-        let mut state = self.shared.direct.lock();
-        if let Some(err) = state.failed.take() {
-            self.broken.get_or_insert(err);
-        }
-        std::mem::swap(&mut state.pending, &mut self.written);
-        // Nothing of the driver's is unwritten while it holds no claim: the rest of a caller's
-        // write is the first thing out.
-        for rest in state.leftover.drain(..) {
-            self.pending_write += rest.len();
-            self.chunks.push_back(rest);
-        }
-        state.driver_writing = true;
-        self.claimed = true;
-        drop(state);
-        self.queue_written();
     }
 
     /// Takes the waiters of commands callers wrote themselves, in the order written: every one
     /// of them follows what is already queued here, since callers write only when the driver
-    /// has nothing left to write.
+    /// has nothing left to write. While the driver holds its claim no caller writes, so there
+    /// is nothing to take and the lock is not taken.
     fn take_pending(&mut self) {
+        if !self.claimed {
+            self.take_from_callers(false);
+        }
+    }
+
+    /// Takes callers' waiters (and a failed write's error); with `claim`, also the rest of a
+    /// partial write, and the write side until everything queued is written.
+    fn take_from_callers(&mut self, claim: bool) {
         let mut state = self.shared.direct.lock();
         if let Some(err) = state.failed.take() {
             self.broken.get_or_insert(err);
         }
+        // Swapped, so that both queues keep their capacity.
         std::mem::swap(&mut state.pending, &mut self.written);
+        if claim {
+            // Nothing of the driver's is unwritten while it holds no claim: the rest of a
+            // caller's write is the first thing out.
+            for rest in state.leftover.drain(..) {
+                self.pending_write += rest.len();
+                self.chunks.push_back(rest);
+            }
+            state.driver_writing = true;
+            self.claimed = true;
+        }
         drop(state);
         self.queue_written();
     }
 
-    /// Queues the waiters just taken from callers (swapped out under the lock, so both queues
-    /// keep their capacity), opening their trace spans outside it.
+    /// Queues the waiters taken from callers, opening their trace spans outside the lock.
     fn queue_written(&mut self) {
         for written in self.written.drain(..) {
             let queued = Queued::new(written.label, written.commands, &self.addr, written.at);
@@ -521,12 +518,7 @@ impl Connection {
             .queued
             .fetch_sub(request.payload.size(), Ordering::Relaxed);
         self.claim();
-        let label = match &request.payload {
-            Payload::Cmd(cmd) => cmd.name(),
-            Payload::Encoded(_) => "pipeline",
-            Payload::PubSub(_) => "pubsub",
-            Payload::Resume => "resume",
-        };
+        let label = request.payload.label();
         match request.payload {
             Payload::PubSub(op) => {
                 let kind = match &op {
@@ -613,11 +605,8 @@ impl Connection {
                 self.shared.failures.fetch_add(1, Ordering::Relaxed);
                 // Callers stop writing to this connection, and those who wrote to it last
                 // (their waiters follow every one queued here) hear of its end too.
-                for written in self.shared.direct.retire() {
-                    let queued =
-                        Queued::new(written.label, written.commands, &self.addr, written.at);
-                    self.waiting.push_back((written.waiter, queued));
-                }
+                self.written.extend(self.shared.direct.retire());
+                self.queue_written();
                 for (waiter, queued) in self.waiting.drain(..) {
                     self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
                     queued.fail(&err);
@@ -750,7 +739,7 @@ impl Connection {
                 slices[n] = IoSlice::new(&self.out);
                 n += 1;
             }
-            let written = match Pin::new(&mut *writer).poll_write_vectored(cx, &slices[..n]) {
+            let written = match writer.poll_write_vectored(cx, &slices[..n]) {
                 Poll::Pending => return Ok(progress),
                 Poll::Ready(Ok(0)) => {
                     return Err(Error::closed(format!(

@@ -206,6 +206,16 @@ pub(crate) struct Request {
 }
 
 impl Payload {
+    /// What its trace span and timing call it: the command's name, or what kind of request.
+    pub(super) fn label(&self) -> &'static str {
+        match self {
+            Payload::Cmd(cmd) => cmd.name(),
+            Payload::Encoded(_) => "pipeline",
+            Payload::PubSub(_) => "pubsub",
+            Payload::Resume => "resume",
+        }
+    }
+
     /// About how many bytes the request occupies while queued.
     pub(super) fn size(&self) -> usize {
         match self {

@@ -162,6 +162,21 @@ impl Writer {
         }
     }
 
+    /// The driver's write: what the socket takes, or `Pending` until it takes something.
+    pub(crate) fn poll_write_vectored(
+        &mut self,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self {
+            Writer::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            #[cfg(unix)]
+            Writer::Unix(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            #[cfg(feature = "tls")]
+            Writer::Tls(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+        }
+    }
+
     /// Writes what the socket takes now, without waiting: `WouldBlock` when it takes nothing,
     /// `Unsupported` where only the driver may write ([`takes_direct_writes`] is false).
     ///
@@ -173,60 +188,6 @@ impl Writer {
             Writer::Unix(s) => s.try_write_vectored(bufs),
             #[cfg(feature = "tls")]
             Writer::Tls(_) => Err(io::ErrorKind::Unsupported.into()),
-        }
-    }
-}
-
-impl AsyncWrite for Writer {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Writer::Tcp(s) => Pin::new(s).poll_write(cx, buf),
-            #[cfg(unix)]
-            Writer::Unix(s) => Pin::new(s).poll_write(cx, buf),
-            #[cfg(feature = "tls")]
-            Writer::Tls(s) => Pin::new(s).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Writer::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-            #[cfg(unix)]
-            Writer::Unix(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-            #[cfg(feature = "tls")]
-            Writer::Tls(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-        }
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        true
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Writer::Tcp(s) => Pin::new(s).poll_flush(cx),
-            #[cfg(unix)]
-            Writer::Unix(s) => Pin::new(s).poll_flush(cx),
-            #[cfg(feature = "tls")]
-            Writer::Tls(s) => Pin::new(s).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Writer::Tcp(s) => Pin::new(s).poll_shutdown(cx),
-            #[cfg(unix)]
-            Writer::Unix(s) => Pin::new(s).poll_shutdown(cx),
-            #[cfg(feature = "tls")]
-            Writer::Tls(s) => Pin::new(s).poll_shutdown(cx),
         }
     }
 }

