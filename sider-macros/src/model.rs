@@ -14,7 +14,7 @@ pub struct Command {
     /// CamelCase, for builder and enum type names.
     pub camel: String,
     pub doc: String,
-    pub since: String,
+    pub versions: Versions,
     pub group: String,
     pub complexity: Option<String>,
     pub deprecated: Option<String>,
@@ -58,6 +58,31 @@ pub struct Node {
     pub shape: Shape,
     pub reply: Option<Reply>,
     pub doc: Option<String>,
+    /// Where the argument came later than its command; `None` when it is as old.
+    pub versions: Option<Versions>,
+}
+
+/// The first version of each server that has a command or an argument.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Versions {
+    /// Redis; `None` when no Redis release has it.
+    pub redis: Option<String>,
+    /// Valkey; `None` when no Valkey release has it. Valkey forked from Redis 7.2.4, so whatever
+    /// Redis had by then Valkey has from the start, and this is the Redis version.
+    pub valkey: Option<String>,
+}
+
+impl Versions {
+    /// For rustdoc: "Redis 7.4.0 · Valkey 9.0.0", "Redis 1.0.0", "Valkey 9.0.0 (not in Redis)".
+    pub fn describe(&self) -> String {
+        match (&self.redis, &self.valkey) {
+            (Some(r), Some(v)) if r == v => format!("Since Redis {r}"),
+            (Some(r), Some(v)) => format!("Since Redis {r} and Valkey {v}"),
+            (Some(r), None) => format!("Since Redis {r} (not in Valkey)"),
+            (None, Some(v)) => format!("Since Valkey {v} (not in Redis)"),
+            (None, None) => String::new(),
+        }
+    }
 }
 
 #[derive(Clone)]

@@ -20,7 +20,11 @@ pub struct File {
 pub struct Command {
     pub name: Spanned<String>,
     pub doc: Spanned<String>,
-    pub since: Spanned<String>,
+    /// The Redis version that introduced the command; absent for a command only Valkey has.
+    pub since: Option<Spanned<String>>,
+    /// The Valkey version that introduced the command, when Valkey has it but not from its first
+    /// release (7.2.4, the Redis version it forked from).
+    pub valkey: Option<Spanned<String>>,
     pub complexity: Option<String>,
     #[serde(default)]
     pub flags: Vec<Spanned<String>>,
@@ -51,6 +55,10 @@ pub struct Arg {
     pub reply: Option<Spanned<String>>,
     pub of: Option<Spanned<String>>,
     pub doc: Option<String>,
+    /// The Redis version that added this argument, when later than its command.
+    pub since: Option<Spanned<String>>,
+    /// The Valkey version that added this argument, when Valkey has it but not from 7.2.4.
+    pub valkey: Option<Spanned<String>>,
 }
 
 /// A spec file's text, for turning byte offsets into `file:line:col`.

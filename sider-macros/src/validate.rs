@@ -1,7 +1,7 @@
 //! Checking the parsed spec and building the [`Model`]. Every problem is collected, so one build
 //! reports all of them, each as `file:line:col: COMMAND: what is wrong`.
 
-use crate::model::{Command, Flags, Kind, Model, Node, Reply, Shape};
+use crate::model::{Versions, Command, Flags, Kind, Model, Node, Reply, Shape};
 use crate::spec::{self, Source};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -191,9 +191,13 @@ fn check_command(cx: &mut Ctxt<'_>, file_group: &str, entry: &spec::Command) -> 
     if entry.doc.get_ref().trim().is_empty() || entry.doc.get_ref() == "TODO" {
         cx.error(&entry.doc, "`doc` needs a one-line description");
     }
-    let since = entry.since.get_ref();
-    if since.split('.').count() != 3 || !since.split('.').all(|p| p.parse::<u32>().is_ok()) {
-        cx.error(&entry.since, "`since` must be a version like `6.2.0`");
+    let versions = versions(cx, &entry.since, &entry.valkey);
+    if versions.redis.is_none() && versions.valkey.is_none() {
+        cx.error(
+            &entry.name,
+            "a command needs `since` (the Redis version that added it) or `valkey` (for a command \
+             only Valkey has)",
+        );
     }
     let mut flags = Flags::default();
     for flag in &entry.flags {
@@ -277,7 +281,7 @@ fn check_command(cx: &mut Ctxt<'_>, file_group: &str, entry: &spec::Command) -> 
         camel: camel(name),
         method,
         doc: entry.doc.get_ref().trim().to_owned(),
-        since: since.clone(),
+        versions,
         group,
         complexity: entry.complexity.clone(),
         deprecated: entry.deprecated.clone(),
@@ -422,6 +426,8 @@ fn check_arg(cx: &mut Ctxt<'_>, arg: &spec::Arg, top: bool, alternative: bool) -
         Some(r) => Some(parse_reply(cx, r)?),
         None => None,
     };
+    let versions = (arg.since.is_some() || arg.valkey.is_some())
+        .then(|| versions(cx, &arg.since, &arg.valkey));
     Some(Node {
         camel: camel(&name),
         ident: ident?,
@@ -433,7 +439,52 @@ fn check_arg(cx: &mut Ctxt<'_>, arg: &spec::Arg, top: bool, alternative: bool) -
         shape,
         reply,
         doc: arg.doc.clone(),
+        versions,
     })
+}
+
+/// The last Redis release Valkey forked from: Valkey has every command and argument Redis had by
+/// then, from its first release.
+const VALKEY_FORK: [u32; 3] = [7, 2, 4];
+
+fn parse_version(text: &str) -> Option<[u32; 3]> {
+    let mut parts = text.split('.').map(|p| p.parse::<u32>().ok());
+    let version = [parts.next()??, parts.next()??, parts.next()??];
+    parts.next().is_none().then_some(version)
+}
+
+/// Reads `since` (Redis) and `valkey` into the first version of each server that has the item.
+fn versions(
+    cx: &mut Ctxt<'_>,
+    since: &Option<Spanned<String>>,
+    valkey: &Option<Spanned<String>>,
+) -> Versions {
+    let mut out = Versions::default();
+    let mut forked = false;
+    if let Some(since) = since {
+        match parse_version(since.get_ref()) {
+            Some(v) => forked = v <= VALKEY_FORK,
+            None => cx.error(since, "`since` must be a version like `6.2.0`"),
+        }
+        out.redis = Some(since.get_ref().clone());
+    }
+    match valkey {
+        Some(valkey) => {
+            if parse_version(valkey.get_ref()).is_none() {
+                cx.error(valkey, "`valkey` must be a version like `9.0.0`");
+            } else if forked {
+                cx.error(
+                    valkey,
+                    "`valkey` is only for what Redis added after 7.2.4 or never: Valkey forked \
+                     from Redis 7.2.4 and has everything older from its first release",
+                );
+            }
+            out.valkey = Some(valkey.get_ref().clone());
+        }
+        None if forked => out.valkey = out.redis.clone(),
+        None => {}
+    }
+    out
 }
 
 /// Parses a reply type such as `Vec<Option<V>>` into a fully spelled Rust type.

@@ -14,7 +14,8 @@ pub struct CommandInfo {
     name: &'static str,
     method: &'static str,
     group: &'static str,
-    since: &'static str,
+    redis_since: Option<&'static str>,
+    valkey_since: Option<&'static str>,
     flags: u16,
     timeout_arg: Option<&'static str>,
     first_key: usize,
@@ -44,7 +45,8 @@ impl CommandInfo {
         name: &'static str,
         method: &'static str,
         group: &'static str,
-        since: &'static str,
+        redis_since: Option<&'static str>,
+        valkey_since: Option<&'static str>,
         flags: u16,
         timeout_arg: Option<&'static str>,
         first_key: usize,
@@ -55,7 +57,8 @@ impl CommandInfo {
             name,
             method,
             group,
-            since,
+            redis_since,
+            valkey_since,
             flags,
             timeout_arg,
             first_key,
@@ -84,9 +87,21 @@ impl CommandInfo {
         self.group
     }
 
-    /// The Redis version that introduced the command.
+    /// The Redis version that introduced the command; for a command only Valkey has, the Valkey
+    /// version.
     pub fn since(&self) -> &'static str {
-        self.since
+        self.redis_since.or(self.valkey_since).unwrap_or("")
+    }
+
+    /// The first Redis version that has the command, or `None` when Redis has none.
+    pub fn redis_since(&self) -> Option<&'static str> {
+        self.redis_since
+    }
+
+    /// The first Valkey version that has the command, or `None` when Valkey has none. Valkey
+    /// forked from Redis 7.2.4, so for what Redis had by then this is the Redis version.
+    pub fn valkey_since(&self) -> Option<&'static str> {
+        self.valkey_since
     }
 
     /// Never writes: safe to retry, may be served by a replica.

@@ -149,9 +149,12 @@ fn options(command: &Command, node: &Node, f: &Ident) -> Vec<Opt> {
         Some(t) => format!("Adds `{t}`."),
         None => format!("Sets `{}`.", n.name),
     };
-    let with_doc = |n: &Node, fallback: String| match &n.doc {
-        Some(d) => d.clone(),
-        None => fallback,
+    let with_doc = |n: &Node, fallback: String| {
+        let doc = n.doc.clone().unwrap_or(fallback);
+        match &n.versions {
+            Some(v) => format!("{doc} {}.", v.describe()),
+            None => doc,
+        }
     };
     match &node.shape {
         Shape::Flag => vec![Opt {

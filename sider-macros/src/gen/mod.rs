@@ -67,7 +67,12 @@ fn info(command: &Command) -> TokenStream {
     let ident = info_ident(command);
     let name = &command.name;
     let group = &command.group;
-    let since = &command.since;
+    let version = |v: &Option<String>| match v {
+        Some(v) => quote!(::core::option::Option::Some(#v)),
+        None => quote!(::core::option::Option::None),
+    };
+    let redis = version(&command.versions.redis);
+    let valkey = version(&command.versions.valkey);
     let method = command.method.to_string();
     let f = command.flags;
     let bits: u16 = [
@@ -103,7 +108,7 @@ fn info(command: &Command) -> TokenStream {
         #[doc(hidden)]
         #[allow(non_upper_case_globals)]
         pub static #ident: ::sider::CommandInfo = ::sider::CommandInfo::__new(
-            #name, #method, #group, #since, #bits, #timeout, #first_key, #encoded, #word_count,
+            #name, #method, #group, #redis, #valkey, #bits, #timeout, #first_key, #encoded, #word_count,
         );
     }
 }
@@ -133,7 +138,7 @@ fn key_position(command: &Command) -> usize {
 fn docs(command: &Command) -> TokenStream {
     let slug = command.name.to_ascii_lowercase().replace(' ', "-");
     let mut lines = vec![command.doc.clone(), String::new()];
-    let mut facts = format!("Since {} · {}", command.since, command.group);
+    let mut facts = format!("{} · {}", command.versions.describe(), command.group);
     if let Some(c) = &command.complexity {
         facts.push_str(&format!(" · {c}"));
     }
