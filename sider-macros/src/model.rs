@@ -58,6 +58,8 @@ pub struct Node {
     pub shape: Shape,
     pub reply: Option<Reply>,
     pub doc: Option<String>,
+    /// The reply-changing options whose reply this one's replaces, whatever the call order.
+    pub overrides: Vec<String>,
     /// Where the argument came later than its command; `None` when it is as old.
     pub versions: Option<Versions>,
 }

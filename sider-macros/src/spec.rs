@@ -55,6 +55,10 @@ pub struct Arg {
     pub reply: Option<Spanned<String>>,
     pub of: Option<Spanned<String>>,
     pub doc: Option<String>,
+    /// Other reply-changing options whose reply this one's replaces, in whatever order they
+    /// are called (`SET`'s `get_old` over `condition`).
+    #[serde(default)]
+    pub overrides: Vec<Spanned<String>>,
     /// The Redis version that added this argument, when later than its command.
     pub since: Option<Spanned<String>>,
     /// The Valkey version that added this argument, when Valkey has it but not from 7.2.4.

@@ -232,6 +232,7 @@ fn check_command(cx: &mut Ctxt<'_>, file_group: &str, entry: &spec::Command) -> 
         }
     }
     check_siblings(cx, &entry.arg, &args);
+    check_overrides(cx, &entry.arg, &args);
     if let Some(timeout) = &entry.timeout {
         if !args.iter().any(|a| &a.name == timeout.get_ref()) {
             cx.error(
@@ -290,6 +291,59 @@ fn check_command(cx: &mut Ctxt<'_>, file_group: &str, entry: &spec::Command) -> 
         reply,
         args,
     })
+}
+
+/// `overrides` names other reply-changing options; and where several options change the reply
+/// to different types, each must change it to one type (see `gen/combine.rs`).
+fn check_overrides(cx: &mut Ctxt<'_>, spec_args: &[spec::Arg], nodes: &[Node]) {
+    use crate::gen::single_reply;
+    let changing: Vec<&Node> = nodes
+        .iter()
+        .filter(|n| n.optional && single_reply(n).is_some())
+        .collect();
+    for (spec_arg, node) in spec_args.iter().zip(nodes) {
+        for target in &spec_arg.overrides {
+            let found = changing.iter().any(|n| &n.name == target.get_ref());
+            if single_reply(node).is_none() || !found || target.get_ref() == &node.name {
+                cx.error(
+                    target,
+                    format_args!(
+                        "`overrides` is for a reply-changing option, naming another one; `{}` \
+                         is not one here",
+                        target.get_ref()
+                    ),
+                );
+            }
+        }
+    }
+    let types: std::collections::BTreeSet<String> = changing
+        .iter()
+        .filter_map(|n| single_reply(n).map(|r| r.ty.to_string()))
+        .collect();
+    if changing.len() < 2 || types.len() < 2 {
+        return;
+    }
+    for (spec_arg, node) in spec_args.iter().zip(nodes) {
+        let Shape::OneOf(alts) = &node.shape else {
+            continue;
+        };
+        if single_reply(node).is_none() {
+            continue;
+        }
+        let own: std::collections::BTreeSet<String> = node
+            .reply
+            .iter()
+            .chain(alts.iter().filter_map(|a| a.reply.as_ref()))
+            .map(|r| r.ty.to_string())
+            .collect();
+        if own.len() > 1 || (node.reply.is_none() && alts.iter().any(|a| a.reply.is_none())) {
+            cx.error(
+                &spec_arg.name,
+                "this command has several options that change the reply, so each must change it \
+                 to one type: give the `oneof` a `reply` of its own, not one per alternative",
+            );
+        }
+    }
 }
 
 fn check_siblings(cx: &mut Ctxt<'_>, spec_args: &[spec::Arg], nodes: &[Node]) {
@@ -439,6 +493,7 @@ fn check_arg(cx: &mut Ctxt<'_>, arg: &spec::Arg, top: bool, alternative: bool) -
         shape,
         reply,
         doc: arg.doc.clone(),
+        overrides: arg.overrides.iter().map(|o| o.get_ref().clone()).collect(),
         versions,
     })
 }

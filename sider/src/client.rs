@@ -128,6 +128,16 @@ impl Client {
         self.protocol
     }
 
+    /// The server this client talks to: its name (`"redis"`, `"valkey"`) and version, as it
+    /// reported them on connect; after a reconnect, those of the new connection (a failover
+    /// may land on another server).
+    ///
+    /// A command the server is too old for fails with an error that says so, from the spec's
+    /// versions: `HEXPIRE: needs Redis 7.4.0 or Valkey 9.0.0; connected to Redis 7.0.15`.
+    pub fn server(&self) -> crate::ServerInfo {
+        self.handle.server()
+    }
+
     /// Sends a command built by hand and decodes its reply into `T`.
     ///
     /// This is the escape hatch for commands sider's spec does not know:

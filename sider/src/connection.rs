@@ -70,6 +70,12 @@ impl Connection {
         self.protocol
     }
 
+    /// The server this connection talks to: its name and version, as it reported them on
+    /// connect (see [`ServerInfo`](crate::ServerInfo)).
+    pub fn server(&self) -> crate::ServerInfo {
+        self.handle.server()
+    }
+
     /// Sends a command built by hand and decodes its reply into `T`.
     pub fn send<T: FromReply>(&mut self, cmd: Cmd) -> Call<'_, T> {
         self.note(&cmd);

@@ -1,5 +1,7 @@
 //! [`CommandInfo`]: what the spec says of a command, readable at run time.
 
+use crate::conn::ServerInfo;
+
 /// Facts about one command from the spec: its name, group, version and the flags the client
 /// uses to route and retry it. The generated [`COMMANDS`](crate::commands::COMMANDS) table lists
 /// every command.
@@ -162,5 +164,92 @@ impl CommandInfo {
     /// The argument index (the name's words counted) of the first key when it is fixed, else 0.
     pub fn first_key(&self) -> usize {
         self.first_key
+    }
+}
+
+/// For a server's "unknown command" or "unknown subcommand" error about a spec command that the
+/// server is too old (or the wrong kind) for, the same error with the versions that have it:
+/// `ERR HEXPIRE: needs Redis 7.4.0 or Valkey 9.0.0; connected to Redis 7.0.15 (the server
+/// said: unknown command 'HEXPIRE', ...)`. `None` for every other error, and when the server
+/// should have the command by its version (renamed away with `rename-command`, say).
+pub(crate) fn explain_unknown(line: &[u8], server: &ServerInfo) -> Option<bytes::Bytes> {
+    let said = std::str::from_utf8(line).ok()?.strip_prefix("ERR ")?;
+    let quoted = |text: &str| -> Option<String> {
+        Some(text.split('\'').next()?.to_ascii_uppercase())
+    };
+    // "unknown command 'COMMANDLOG', with args beginning with: 'GET' " is a container whose
+    // subcommand the spec has; "unknown subcommand 'setinfo'. Try CLIENT HELP." names both.
+    let candidates = if let Some(rest) = said.strip_prefix("unknown command '") {
+        let name = quoted(rest)?;
+        let first_arg = rest
+            .split_once("with args beginning with: '")
+            .and_then(|(_, args)| quoted(args));
+        let mut names = Vec::new();
+        if let Some(arg) = first_arg {
+            names.push(format!("{name} {arg}"));
+        }
+        names.push(name);
+        names
+    } else if let Some(rest) = said.strip_prefix("unknown subcommand '") {
+        let sub = quoted(rest)?;
+        let (_, after) = rest.split_once("Try ")?;
+        let container = after.split(" HELP").next()?.to_ascii_uppercase();
+        vec![format!("{container} {sub}")]
+    } else {
+        return None;
+    };
+    let info = candidates
+        .iter()
+        .find_map(|name| crate::commands::COMMANDS.iter().find(|c| c.name() == name))?;
+    if server.has(info.redis_since, info.valkey_since) != Some(false) {
+        return None;
+    }
+    let needs = match (info.redis_since, info.valkey_since) {
+        (Some(redis), Some(valkey)) => format!("needs Redis {redis} or Valkey {valkey}"),
+        (Some(redis), None) => format!("needs Redis {redis} (no Valkey release has it)"),
+        (None, Some(valkey)) => format!("needs Valkey {valkey} (no Redis release has it)"),
+        (None, None) => return None,
+    };
+    let name = info.name;
+    Some(format!("ERR {name}: {needs}; connected to {server} (the server said: {said})").into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::explain_unknown;
+    use crate::conn::ServerInfo;
+
+    fn explain(line: &str, server: &ServerInfo) -> Option<String> {
+        explain_unknown(line.as_bytes(), server).map(|b| String::from_utf8(b.to_vec()).unwrap())
+    }
+
+    #[test]
+    fn names_the_versions_that_have_a_command() {
+        let redis7 = ServerInfo::new("redis", "7.0.15");
+        let line = "ERR unknown command 'hexpire', with args beginning with: 'k' '10' ";
+        assert_eq!(
+            explain(line, &redis7).as_deref(),
+            Some(
+                "ERR HEXPIRE: needs Redis 7.4.0 or Valkey 9.0.0; connected to Redis 7.0.15 \
+                 (the server said: unknown command 'hexpire', with args beginning with: 'k' '10' )"
+            )
+        );
+        // A subcommand: the container comes from the "Try X HELP" hint.
+        let line = "ERR unknown subcommand 'no-touch'. Try CLIENT HELP.";
+        assert!(explain(line, &ServerInfo::new("redis", "7.0.15"))
+            .unwrap()
+            .starts_with("ERR CLIENT NO-TOUCH: needs Redis 7.2.0 or Valkey 7.2.4; connected to Redis 7.0.15"));
+    }
+
+    #[test]
+    fn leaves_other_errors_alone() {
+        let redis7 = ServerInfo::new("redis", "7.0.15");
+        // Not an unknown command, not a spec command, or one the server should have.
+        assert_eq!(explain("ERR syntax error", &redis7), None);
+        assert_eq!(explain("WRONGTYPE Operation", &redis7), None);
+        assert_eq!(explain("ERR unknown command 'frobnicate', with args beginning with: ", &redis7), None);
+        assert_eq!(explain("ERR unknown command 'get', with args beginning with: 'k' ", &redis7), None);
+        // A server of unknown kind: nothing is claimed.
+        assert_eq!(explain("ERR unknown command 'hexpire'", &ServerInfo::unknown()), None);
     }
 }

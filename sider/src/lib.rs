@@ -1,5 +1,8 @@
 //! sider: a fast async Redis client for tokio whose replies are typed at compile time.
 //!
+//! The package on crates.io is `sider-redis` (`cargo add sider-redis`); the library it provides
+//! is `sider`, so code imports it as `use sider::...`.
+//!
 //! ```no_run
 //! use sider::prelude::*;
 //!
@@ -28,7 +31,7 @@
 //! | `tracing` | a span per command and pipeline, events for connects, reconnects and failures; compiled out when off |
 //!
 //! ```toml
-//! sider = { version = "0.1", features = ["cluster", "tls"] }
+//! sider-redis = { version = "0.1", features = ["cluster", "tls"] }
 //! ```
 
 #![forbid(unsafe_code)]
@@ -74,7 +77,9 @@ pub use cmd::Cmd;
 pub use commands::Commands;
 #[cfg(feature = "tls")]
 pub use conn::TlsConfig;
-pub use conn::{Addr, Config, Event, Message, Protocol, SubscriptionKind, Tracking};
+pub use conn::{
+    Addr, Config, Event, Message, Protocol, ServerInfo, SubscriptionKind, Tracking,
+};
 pub use connection::Connection;
 pub use dispatch::Dispatch;
 pub use error::{Error, ErrorKind, ReplyError, ServerError};

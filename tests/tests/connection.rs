@@ -305,3 +305,112 @@ async fn unreachable_server_is_an_io_error() {
         "{err}"
     );
 }
+
+/// The version a server reports in `INFO server`: `valkey_version` first (Valkey reports a
+/// `redis_version` for compatibility too), then `redis_version`.
+async fn reported(client: &Client) -> anyhow::Result<(String, String)> {
+    let info: String = client.send(Cmd::new("INFO").arg("server")).await?;
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+            .map(|v| v.trim().to_owned())
+    };
+    Ok(match field("valkey_version") {
+        Some(v) => ("valkey".to_owned(), v),
+        None => ("redis".to_owned(), field("redis_version").unwrap_or_default()),
+    })
+}
+
+#[tokio::test]
+async fn the_client_knows_its_server_under_both_protocols() -> anyhow::Result<()> {
+    let server = RedisServer::start();
+    for protocol in [2, 3] {
+        let url = format!("{}?protocol={protocol}", server.url());
+        let client = Client::connect(&url).await?;
+        let (name, version) = reported(&client).await?;
+        let info = client.server();
+        assert_eq!(info.name(), name, "RESP{protocol}");
+        let (major, minor, patch) = info.version();
+        assert_eq!(format!("{major}.{minor}.{patch}"), version, "RESP{protocol}");
+        let shown = if name == "valkey" { "Valkey" } else { "Redis" };
+        assert_eq!(info.to_string(), format!("{shown} {version}"));
+        // A connection held alone knows it too.
+        let conn = sider::Connection::open(Config::from_url(&url)?).await?;
+        assert_eq!(conn.server(), info);
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_handshake_names_the_library_where_the_server_has_client_setinfo() -> anyhow::Result<()>
+{
+    let server = RedisServer::start();
+    for protocol in [2, 3] {
+        let url = format!("{}?protocol={protocol}", server.url());
+        let client = Client::connect(&url).await?;
+        let info: String = client.send(Cmd::new("CLIENT INFO")).await?;
+        let field = |name: &str| {
+            info.split(' ')
+                .find_map(|f| f.strip_prefix(name)?.strip_prefix('='))
+                .map(str::to_owned)
+        };
+        let server_info = client.server();
+        if server_info.is_valkey() || server_info.version() >= (7, 2, 0) {
+            assert_eq!(field("lib-name").as_deref(), Some("sider"), "{info}");
+            assert_eq!(
+                field("lib-ver").as_deref(),
+                Some(env!("CARGO_PKG_VERSION")),
+                "{info}"
+            );
+        } else {
+            // Redis 7.0 has no CLIENT SETINFO and no such fields; its refusal was no error.
+            assert_eq!(field("lib-name"), None, "{info}");
+        }
+        // The connection works after it.
+        client.set("setinfo", protocol).await?;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_command_the_server_is_too_old_for_names_the_versions_that_have_it(
+) -> anyhow::Result<()> {
+    let server = RedisServer::start();
+    let client = Client::connect(&server.url()).await?;
+    let info = client.server();
+    // HEXPIRE came in Redis 7.4.0 and Valkey 9.0.0; sent by hand, as a spec command would be.
+    let result: Result<Value, _> = client
+        .send(
+            Cmd::new("HEXPIRE")
+                .arg("h")
+                .arg(100)
+                .arg("FIELDS")
+                .arg(1)
+                .arg("f"),
+        )
+        .await;
+    let has = if info.is_valkey() {
+        info.version() >= (9, 0, 0)
+    } else {
+        info.version() >= (7, 4, 0)
+    };
+    if has {
+        // A missing key: -2 for the one field.
+        assert_eq!(result?, Value::Array(vec![Value::Integer(-2)]));
+    } else {
+        let err = result.expect_err("an old server refuses HEXPIRE");
+        assert_eq!(err.kind(), ErrorKind::Server);
+        assert_eq!(err.server_error().map(|e| e.code()), Some("ERR"));
+        let text = err.to_string();
+        let expected = format!("HEXPIRE: needs Redis 7.4.0 or Valkey 9.0.0; connected to {info}");
+        assert!(text.contains(&expected), "{text}");
+    }
+    // A command the server should have but does not know is left as the server said it.
+    let err = client
+        .send::<Value>(Cmd::new("NOSUCHCOMMAND"))
+        .await
+        .expect_err("unknown");
+    assert!(!err.to_string().contains("needs"), "{err}");
+    assert!(err.to_string().contains("unknown command"), "{err}");
+    Ok(())
+}

@@ -51,20 +51,28 @@ pub fn builder(command: &Command) -> TokenStream {
 
     let mut general = Vec::new();
     let mut by_base = Vec::new();
+    let combined = super::combine::combined(command);
+    let traits = combined
+        .iter()
+        .map(|c| super::combine::option_trait(command, &combined, c));
     for (i, node) in &deferred {
         if !node.optional {
             continue;
         }
         let f = field(*i);
+        let combo = combined.iter().find(|c| std::ptr::eq(c.node, *node));
         for option in options(command, node, &f) {
             let reply = option.reply.clone().or_else(|| node.reply.clone());
             let Opt { sig, body, doc, .. } = option;
-            match &reply {
-                None => general.push(quote! {
+            match (&reply, combo) {
+                (None, _) => general.push(quote! {
                     #[doc = #doc]
                     pub fn #sig -> Self { #body self }
                 }),
-                Some(reply) => {
+                (Some(_), Some(combo)) => {
+                    general.push(through_trait(&name, combo, sig, body, doc, &moves));
+                }
+                (Some(reply), None) => {
                     let (method, in_base) =
                         reply_changing(command, &name, reply, sig, body, doc, &moves);
                     if in_base {
@@ -109,6 +117,8 @@ pub fn builder(command: &Command) -> TokenStream {
         }
 
         #base_impl
+
+        #(#traits)*
 
         impl<S: ::sider::Dispatch, R: ::sider::FromReply> ::sider::__private::Builder for #name<S, R> {
             type Done = <S as ::sider::Dispatch>::Out<R>;
@@ -278,4 +288,57 @@ fn reply_changing(
         }
     };
     (method, in_base)
+}
+
+/// An option of a command with several reply-changing options: its reply type comes from its
+/// trait (see `combine.rs`), so it follows the options called before it.
+fn through_trait(
+    name: &Ident,
+    combo: &super::combine::Combined<'_>,
+    sig: TokenStream,
+    body: TokenStream,
+    doc: String,
+    moves: &[TokenStream],
+) -> TokenStream {
+    let trait_ident = &combo.trait_ident;
+    let own = &combo.reply.generics;
+    let mut tokens = sig.into_iter();
+    let method_name = tokens.next();
+    let rest: TokenStream = tokens.collect();
+    let generics = if own.is_empty() {
+        TokenStream::new()
+    } else {
+        let bounds = combo.reply.bounds(own.iter());
+        quote!(<#(#bounds),*>)
+    };
+    let ty = &combo.reply.ty;
+    let mut doc = format!(
+        "{doc} Changes the reply to `{}`",
+        ty.to_string().replace(":: ", "::").replace(" ::", "::")
+    );
+    if !combo.node.overrides.is_empty() {
+        let over: Vec<String> = combo
+            .node
+            .overrides
+            .iter()
+            .map(|o| format!("`.{o}()`"))
+            .collect();
+        doc.push_str(&format!(", before or after {}", over.join(", ")));
+    }
+    doc.push('.');
+    quote! {
+        #[doc = #doc]
+        pub fn #method_name #generics #rest -> #name<S, <R as #trait_ident<#(#own),*>>::Out>
+        where
+            R: #trait_ident<#(#own),*>,
+        {
+            #body
+            #name {
+                sink: self.sink,
+                cmd: self.cmd,
+                #(#moves,)*
+                reply: ::core::marker::PhantomData,
+            }
+        }
+    }
 }

@@ -3,7 +3,10 @@
 
 mod args;
 mod builder;
+mod combine;
 mod enums;
+
+pub use combine::single_reply;
 
 use crate::model::{Command, Model, Shape};
 use args::{encode, params, Place};

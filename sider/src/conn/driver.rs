@@ -15,10 +15,12 @@ use super::direct::{Sent, WriteSide, Written};
 use super::handshake::{connect, Established};
 use super::push::{Cache, PubSubOp, PushSink, Routed, Router};
 use super::request::{Payload, Request, Step, Waiter};
+use super::server::ServerInfo;
 use super::stream::Reader;
 use super::trace::{event, Queued};
 use crate::cmd::Cmd;
 use crate::error::{Error, ErrorKind};
+use crate::info::explain_unknown;
 use crate::resp::{Decoder, Frame};
 use crate::stats::{Counters, Stats};
 use bytes::{Buf, Bytes, BytesMut};
@@ -67,6 +69,8 @@ pub(crate) struct Shared {
     max_queued: AtomicUsize,
     /// The connection's write side, shared with callers that find it idle.
     direct: WriteSide,
+    /// The server of the current (or last) connection, as its handshake reported it.
+    server: std::sync::Mutex<Option<Arc<ServerInfo>>>,
 }
 
 impl Shared {
@@ -152,6 +156,15 @@ impl Handle {
 
     pub(crate) fn shared(&self) -> &Shared {
         &self.shared
+    }
+
+    /// The server of the current connection, or of the last one while reconnecting.
+    pub(crate) fn server(&self) -> ServerInfo {
+        let server = match self.shared.server.lock() {
+            Ok(server) => server.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        server.map_or_else(ServerInfo::unknown, |s| ServerInfo::clone(&s))
     }
 
     /// A snapshot of the counters.
@@ -354,6 +367,7 @@ struct Opened {
     read_buf: BytesMut,
     decoder: Decoder,
     protocol: Protocol,
+    server: Arc<ServerInfo>,
     /// Callers may not write until the driver has written what it queues first.
     held: bool,
 }
@@ -365,7 +379,13 @@ impl Opened {
         shared
             .direct
             .install(writer, established.addr.clone(), held);
+        let server = Arc::new(established.server);
+        match shared.server.lock() {
+            Ok(mut slot) => *slot = Some(server.clone()),
+            Err(poisoned) => *poisoned.into_inner() = Some(server.clone()),
+        }
         Opened {
+            server,
             reader,
             addr: established.addr,
             read_buf: established.read_buf,
@@ -407,6 +427,8 @@ struct Connection {
     woken: usize,
     shared: Arc<Shared>,
     protocol: Protocol,
+    /// For explaining a command this server does not know (see `CommandInfo::explain_unknown`).
+    server: Arc<ServerInfo>,
     router: Router,
 }
 
@@ -436,6 +458,7 @@ impl Connection {
             woken: 0,
             shared,
             protocol: established.protocol,
+            server: established.server,
             router,
         };
         // Callers' commands are timed by the same timer: it runs while the connection lives.
@@ -856,9 +879,15 @@ impl Connection {
             };
             let counters = &self.shared.counters;
             Counters::add(&counters.replies, 1);
-            if let Frame::Error(_) = frame {
-                Counters::add(&counters.error_replies, 1);
-            }
+            let frame = match frame {
+                Frame::Error(line) => {
+                    Counters::add(&counters.error_replies, 1);
+                    // A command this server is too old (or the wrong kind) for: say which
+                    // versions have it.
+                    Frame::Error(explain_unknown(&line, &self.server).unwrap_or(line))
+                }
+                frame => frame,
+            };
             let last = match waiter.push(frame) {
                 Step::More => continue,
                 Step::Done => Frame::Null,

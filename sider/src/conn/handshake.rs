@@ -1,8 +1,10 @@
 //! Opening a connection and greeting the server: `HELLO 3` with `AUTH` and `SETNAME`, falling back
-//! to RESP2's `AUTH` and `CLIENT SETNAME`; then `SELECT`. TLS (the `tls` feature) wraps the TCP
+//! to RESP2's `AUTH` and `CLIENT SETNAME` (and `INFO server` for the server's name and version);
+//! then `CLIENT SETINFO` where the server has it, and `SELECT`. TLS (the `tls` feature) wraps the TCP
 //! stream first; a Sentinel address is resolved first (see `sentinel.rs`).
 
 use super::config::{Addr, Config, Protocol};
+use super::server::ServerInfo;
 use super::stream::Stream;
 use crate::cmd::Cmd;
 use crate::error::{Error, ServerError};
@@ -10,6 +12,9 @@ use crate::resp::{Decoder, Frame};
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+/// The name sider gives itself in `CLIENT SETINFO LIB-NAME` (shown by `CLIENT LIST`).
+pub(crate) const LIB_NAME: &str = "sider";
 
 /// A connected, greeted socket, ready for the driver.
 #[derive(Debug)]
@@ -20,6 +25,8 @@ pub(crate) struct Established {
     pub(crate) read_buf: BytesMut,
     pub(crate) decoder: Decoder,
     pub(crate) protocol: Protocol,
+    /// The server's name and version, as it reported them.
+    pub(crate) server: ServerInfo,
 }
 
 /// Connects to `config.addr` and runs the handshake, within `config.connect_timeout`.
@@ -111,6 +118,7 @@ impl Established {
             read_buf: BytesMut::with_capacity(16 * 1024),
             decoder: Decoder::new(config.limits),
             protocol: config.protocol,
+            server: ServerInfo::unknown(),
         }
     }
 
@@ -121,6 +129,27 @@ impl Established {
             .write_all(&bytes)
             .await
             .map_err(|e| io_error(format!("writing {} to {addr}", cmd.name()), e))?;
+        self.read_reply(addr).await
+    }
+
+    /// Sends several commands in one write and waits for all their replies, in order.
+    async fn call_all(&mut self, cmds: &[Cmd], addr: &Addr) -> Result<Vec<Frame>, Error> {
+        let mut bytes = Vec::new();
+        for cmd in cmds {
+            bytes.extend_from_slice(&cmd.to_bytes());
+        }
+        self.stream
+            .write_all(&bytes)
+            .await
+            .map_err(|e| io_error(format!("writing the handshake to {addr}"), e))?;
+        let mut replies = Vec::with_capacity(cmds.len());
+        for _ in cmds {
+            replies.push(self.read_reply(addr).await?);
+        }
+        Ok(replies)
+    }
+
+    async fn read_reply(&mut self, addr: &Addr) -> Result<Frame, Error> {
         loop {
             match self.decoder.decode(&mut self.read_buf) {
                 // RESP3 may deliver pushes at any time; none are expected during the handshake.
@@ -153,16 +182,21 @@ impl Established {
             if let Some(name) = &config.client_name {
                 hello = hello.arg("SETNAME").arg(name.as_str());
             }
-            if let Frame::Error(line) = self.call(&hello, addr).await? {
-                let err = ServerError::parse(&line);
-                let unsupported = err.code() == "NOPROTO"
-                    || (err.code() == "ERR" && err.message().contains("unknown command"));
-                if !unsupported {
-                    return Err(Error::auth(format!("HELLO to {addr}"), err));
+            match self.call(&hello, addr).await? {
+                Frame::Error(line) => {
+                    let err = ServerError::parse(&line);
+                    let unsupported = err.code() == "NOPROTO"
+                        || (err.code() == "ERR" && err.message().contains("unknown command"));
+                    if !unsupported {
+                        return Err(Error::auth(format!("HELLO to {addr}"), err));
+                    }
+                    self.protocol = Protocol::Resp2;
                 }
-                self.protocol = Protocol::Resp2;
-            } else {
-                return self.select(config).await;
+                reply => {
+                    self.server = ServerInfo::from_hello(&reply);
+                    self.set_info(Vec::new()).await?;
+                    return self.select(config).await;
+                }
             }
         }
         if let Some(password) = &config.password {
@@ -184,7 +218,43 @@ impl Established {
                 return Err(Error::server(&line).context(format!("CLIENT SETNAME on {addr}")));
             }
         }
+        // RESP2 has no HELLO: INFO tells the server's name and version.
+        self.set_info(vec![Cmd::new("INFO").arg("server")]).await?;
         self.select(config).await
+    }
+
+    /// Sends `first` (INFO under RESP2) and `CLIENT SETINFO` with the library's name and
+    /// version in one write, as clients of Redis 7.2+ do. Under RESP3 the server is known from
+    /// HELLO and SETINFO goes only where it exists; under RESP2 it goes along with INFO, and a
+    /// server that does not know it refuses it harmlessly: its refusal is not an error.
+    async fn set_info(&mut self, mut first: Vec<Cmd>) -> Result<(), Error> {
+        let info = !first.is_empty();
+        if info || self.server.has_setinfo() {
+            first.push(
+                Cmd::new("CLIENT SETINFO")
+                    .arg("LIB-NAME")
+                    .arg(LIB_NAME),
+            );
+            first.push(
+                Cmd::new("CLIENT SETINFO")
+                    .arg("LIB-VER")
+                    .arg(env!("CARGO_PKG_VERSION")),
+            );
+        }
+        let addr = self.addr.clone();
+        let replies = self.call_all(&first, &addr).await?;
+        if info {
+            if let Some(reply) = replies.first() {
+                let text = match reply {
+                    Frame::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
+                    Frame::Verbatim { data, .. } => String::from_utf8_lossy(data).into_owned(),
+                    // A server without INFO (a proxy, say) is simply unknown.
+                    _ => String::new(),
+                };
+                self.server = ServerInfo::from_info(&text);
+            }
+        }
+        Ok(())
     }
 
     async fn track(&mut self, config: &Config) -> Result<(), Error> {

@@ -10,6 +10,7 @@ mod handshake;
 mod push;
 mod request;
 mod sentinel;
+mod server;
 mod stream;
 #[cfg(feature = "tls")]
 mod tls;
@@ -22,6 +23,7 @@ pub(crate) use push::{Cache, PubSubOp};
 pub use push::{Event, Message, SubscriptionKind, Tracking};
 pub(crate) use request::{Payload, ReplySink, Request, Waiter};
 pub(crate) use sentinel::{primary_addr, replica_addrs};
+pub use server::ServerInfo;
 #[cfg(feature = "tls")]
 pub use tls::TlsConfig;
 #[cfg(feature = "cluster")]
