@@ -8,6 +8,20 @@ each spec entry it checks that a reply matching the entry's `reply_schema` decod
 several replies (oneOf/anyOf) may be split between the command's reply and its options' replies,
 as long as every alternative is covered and every type matches one.
 
+The reference describes Redis 7.0 (and 7.2). What came later is checked against newer servers'
+command folders (`src/commands/*.json` of their source, which scripts/servers keeps in
+~/.cache/sider/servers/<server>-<version>/commands), given as arguments or in
+$REDIS_REFERENCE_EXTRA, colon-separated:
+
+    python3 scripts/check-replies.py ~/.cache/sider/servers/redis-8.0.6 ~/.cache/sider/servers/valkey-9.1.2
+
+A command the reference lacks is checked against every extra folder that has it; a command with an
+option added after 7.0 that changes the reply (`ZRANK ... WITHSCORE`) is checked against the
+reference and every extra folder, each time with only the options whose tokens that folder lists
+for the command. A command newer than 7.0 that no folder describes (the vector sets come from a
+module and have none; and every newer command when no extra folder is given) is reported as
+unchecked, not as a failure.
+
 The schemas describe RESP3 replies; sider's decoders accept the RESP2 shapes too (flat pairs for
 maps, bulk strings for doubles), so the RESP3 shape is the one to check.
 
@@ -28,8 +42,9 @@ Option<T> where the schema never sends null is a mismatch too: it makes callers 
 that never comes.
 
 Exit status: 0 when every entry matches or is listed in DIFFERENCES below; 1 on any unexplained
-mismatch, on a DIFFERENCES entry that no longer differs (stale) or names no spec command, and when
-the reference directory is missing.
+mismatch (against any folder), on a DIFFERENCES entry that no longer differs against any folder
+(stale) or names no spec command, on a command of Redis 7.0 or older that the reference lacks, and
+when the reference directory or a given extra folder is missing or holds no JSON files.
 """
 
 import glob
@@ -64,9 +79,8 @@ DIFFERENCES = {
     "XPENDING": "summary form: with no pending entries the smallest and largest IDs and the "
     "consumer list are null (the schema omits null), and each consumer's count is a bulk string "
     "holding an integer (addReplyBulkLongLong), decoded as i64",
-    "ZRANK": "the schema's array alternative is the WITHSCORE reply, added in Redis 7.2; the spec "
-    "describes 7.0, which has no WITHSCORE",
-    "ZREVRANK": "the schema's array alternative is the WITHSCORE reply of Redis 7.2, as ZRANK",
+    "WAITAOF": "the replica count is an integer (addReplyLongLong, as the local count); the "
+    "schema says `number`",
     "SENTINEL DEBUG": "the values of the parameter map are bulk strings holding milliseconds "
     "(addReplyBulkLongLong); the schema says `string`, and i64 is the useful type",
     "SENTINEL GET-MASTER-ADDR-BY-NAME": "an unknown master name replies a null array "
@@ -402,25 +416,82 @@ def fits_object(t, schema, strict, wrong):
 
 
 # ---------------------------------------------------------------------------------------------
+# Versions: what is newer than the 7.0 reference
+
+
+def parse_version(text):
+    try:
+        return tuple(int(p) for p in text.split("."))
+    except (AttributeError, ValueError):
+        return None
+
+
+def newer_than_7_0(item):
+    """Whether a spec command or argument came after Redis 7.0: a `since` past 7.0.x, or a
+    `valkey` with no `since` (only Valkey has it)."""
+    since = item.get("since")
+    if since is None:
+        return "valkey" in item
+    version = parse_version(since)
+    return version is None or version[:2] > (7, 0)
+
+
+def spec_tokens(arg):
+    """The tokens of an argument and of everything inside it."""
+    out = {arg["token"].upper()} if arg.get("token") else set()
+    for nested in ("oneof", "block"):
+        for sub in arg.get(nested) or []:
+            out |= spec_tokens(sub)
+    return out
+
+
+def doc_tokens(arguments):
+    """The tokens of a reference file's argument tree."""
+    out = set()
+    for arg in arguments or []:
+        if arg.get("token"):
+            out.add(arg["token"].upper())
+        out |= doc_tokens(arg.get("arguments"))
+    return out
+
+
+def has_newer_reply_option(args):
+    for arg in args or []:
+        if "reply" in arg and newer_than_7_0(arg):
+            return True
+        if has_newer_reply_option(arg.get("oneof")) or has_newer_reply_option(arg.get("block")):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
 # The check
 
 
-def option_replies(args, path=""):
-    """(option path, reply type text) of every argument that changes the reply."""
+def option_replies(args, known=None, path=""):
+    """(option path, reply type text) of every argument that changes the reply.
+
+    With `known` (the tokens a reference file lists for the command), an option added after 7.0
+    is left out when none of its tokens is among them: that reference describes a server without
+    it, whose schema has no reply for it."""
     out = []
     for arg in args or []:
+        if known is not None and newer_than_7_0(arg):
+            tokens = spec_tokens(arg)
+            if tokens and not tokens & known:
+                continue
         here = path + arg["name"]
         if "reply" in arg:
             out.append((here, arg["reply"]))
         for nested in ("oneof", "block"):
-            out += option_replies(arg.get(nested), here + ".")
+            out += option_replies(arg.get(nested), known, here + ".")
     return out
 
 
-def check_entry(entry, schema):
+def check_entry(entry, schema, known=None):
     """A list of problems; empty when the entry's replies fit the schema."""
     types = [("reply", entry["reply"])] + [("option " + p, r) for p, r in
-                                           option_replies(entry.get("arg"))]
+                                           option_replies(entry.get("arg"), known)]
     parsed = []
     for where, text in types:
         try:
@@ -466,6 +537,28 @@ def load_reference(directory):
     return schemas
 
 
+def extra_dirs(argv):
+    """The newer servers' command folders: the command line's arguments, then
+    $REDIS_REFERENCE_EXTRA (colon-separated). A server's folder holding `commands/` counts as
+    its `commands/`."""
+    given = list(argv) + [d for d in os.environ.get("REDIS_REFERENCE_EXTRA", "").split(":") if d]
+    out = []
+    for directory in given:
+        if not glob.glob(os.path.join(directory, "*.json")) and os.path.isdir(
+                os.path.join(directory, "commands")):
+            directory = os.path.join(directory, "commands")
+        out.append(os.path.normpath(directory))
+    return out
+
+
+def source_label(directory):
+    """`valkey-9.1.2` for ~/.cache/sider/servers/valkey-9.1.2/commands; else the path."""
+    for part in reversed(directory.split(os.sep)):
+        if re.fullmatch(r"(redis|valkey)-\d+\.\d+\.\d+", part):
+            return part
+    return directory
+
+
 def main():
     directory = reference_dir()
     if not os.path.isdir(directory):
@@ -475,6 +568,13 @@ def main():
     reference = load_reference(directory)
     if not reference:
         sys.exit("check-replies: FAIL: no *.json reply schemas in %s" % directory)
+    extras = []
+    for extra in extra_dirs(sys.argv[1:]):
+        schemas = load_reference(extra) if os.path.isdir(extra) else {}
+        if not schemas:
+            sys.exit("check-replies: FAIL: no *.json reply schemas in %s (given as a newer "
+                     "server's command folder)" % extra)
+        extras.append((source_label(extra), schemas))
 
     entries = []
     for path in sorted(glob.glob(os.path.join(repo_root(), "commands", "*.toml"))):
@@ -484,19 +584,38 @@ def main():
             entries.append((os.path.basename(path), entry))
 
     names = {e["name"] for _, e in entries}
-    matched, no_schema, explained, failures = 0, [], [], []
+    matched, no_schema, unchecked, explained, failures = 0, [], [], [], []
+    checked_newer = {label: [] for label, _ in extras}
     for file, entry in entries:
         name = entry["name"]
-        doc = reference.get(name)
-        if doc is None:
-            failures.append("%s (%s): no reference file describes it" % (name, file))
+        # The reference describes Redis 7.0 (and 7.2); a command it lacks, or an option added
+        # later that changes the reply, is checked against the newer servers' schemas too.
+        sources = []
+        base = reference.get(name)
+        if base is not None:
+            sources.append(("7.0", base))
+        if base is None or has_newer_reply_option(entry.get("arg")):
+            for label, schemas in extras:
+                if name in schemas:
+                    sources.append((label, schemas[name]))
+                    checked_newer[label].append(name)
+        if not sources:
+            if newer_than_7_0(entry):
+                unchecked.append(name)
+            else:
+                failures.append("%s (%s): no reference file describes it" % (name, file))
             continue
-        if "reply_schema" not in doc:
+        with_schema = [(label, doc) for label, doc in sources if "reply_schema" in doc]
+        if not with_schema:
             no_schema.append(name)
             if name in DIFFERENCES:
                 failures.append("%s: listed in DIFFERENCES but the reference has no schema" % name)
             continue
-        problems = check_entry(entry, doc["reply_schema"])
+        problems = []
+        for label, doc in with_schema:
+            known = doc_tokens(doc.get("arguments"))
+            found = check_entry(entry, doc["reply_schema"], known)
+            problems += ["[%s] %s" % (label, p) for p in found] if len(with_schema) > 1 else found
         if name in DIFFERENCES:
             if problems:
                 explained.append((name, problems))
@@ -512,8 +631,15 @@ def main():
         failures.append("%s: listed in DIFFERENCES but not in the spec" % name)
 
     print("check-replies: %d spec entries against %s" % (len(entries), directory))
+    for label, schemas in extras:
+        print("  and, for what is newer than 7.0, %s (%d commands); used for %d: %s" % (
+            label, len(schemas), len(checked_newer[label]), ", ".join(checked_newer[label])))
     print("  %d match their schema" % matched)
     print("  %d have no schema in the reference: %s" % (len(no_schema), ", ".join(no_schema)))
+    print("  %d newer than 7.0 with no reference file%s (unchecked): %s" % (
+        len(unchecked), " among the extra folders" if extras else
+        "; give newer servers' command folders as arguments or in REDIS_REFERENCE_EXTRA",
+        ", ".join(unchecked)))
     print("  %d differ on purpose (DIFFERENCES):" % len(explained))
     for name, problems in explained:
         print("    %-28s %s" % (name, DIFFERENCES[name]))
