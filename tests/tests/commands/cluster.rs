@@ -1,7 +1,7 @@
 //! Group cluster, on a single-node cluster-enabled server; and what a plain server says.
 
 use crate::{error_code, Ctx};
-use sider::commands::{ClusterResetMode, ClusterSetslotState};
+use sider::commands::{ClusterReplicateArgs, ClusterResetMode, ClusterSetslotState};
 use sider::prelude::*;
 use sider::Value;
 use std::collections::HashMap;
@@ -51,7 +51,8 @@ pub async fn cluster(t: Ctx) -> anyhow::Result<()> {
     assert!(error_code(c.cluster_set_config_epoch(5).await).contains("epoch"));
     let (): () = c.cluster_saveconfig().await?;
     assert!(error_code(c.cluster_forget("no-such-node").await).contains("Unknown node"));
-    assert!(error_code(c.cluster_replicate("no-such-node").await).contains("Unknown node"));
+    let replicate = c.cluster_replicate(ClusterReplicateArgs::NodeId("no-such-node".into()));
+    assert!(error_code(replicate.await).contains("Unknown node"));
     assert!(error_code(c.cluster_failover().await).contains("replica"));
     assert!(error_code(c.cluster_failover().force().await).contains("replica"));
 
