@@ -3,7 +3,6 @@
 use crate::cmd::Cmd;
 use crate::dispatch::Dispatch;
 use crate::reply::FromReply;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use crate::pipeline::Names;
 pub use bytes::Bytes;
@@ -39,35 +38,29 @@ where
 )]
 pub trait Exclusive {}
 
-/// Whole seconds of a duration.
-pub fn secs(d: &Duration) -> u64 {
-    d.as_secs()
+/// Whole seconds: of a duration, or a number given in seconds.
+pub fn secs<T: crate::TimeSpan + ?Sized>(t: &T) -> i64 {
+    t.__whole(crate::args::Unit::Seconds)
 }
 
-/// Whole milliseconds of a duration.
-pub fn millis(d: &Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+/// Whole milliseconds: of a duration, or a number given in milliseconds.
+pub fn millis<T: crate::TimeSpan + ?Sized>(t: &T) -> i64 {
+    t.__whole(crate::args::Unit::Millis)
 }
 
-/// Fractional seconds of a duration.
-pub fn fsecs(d: &Duration) -> f64 {
-    d.as_secs_f64()
+/// Fractional seconds: of a duration, or a number given in seconds.
+pub fn fsecs<T: crate::TimeSpan + ?Sized>(t: &T) -> f64 {
+    t.__fractional_secs()
 }
 
 /// Seconds since the Unix epoch (negative before it).
-pub fn unix_secs(t: &SystemTime) -> i64 {
-    match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
-    }
+pub fn unix_secs<T: crate::Timestamp + ?Sized>(t: &T) -> i64 {
+    t.__since_epoch(crate::args::Unit::Seconds)
 }
 
 /// Milliseconds since the Unix epoch (negative before it).
-pub fn unix_millis(t: &SystemTime) -> i64 {
-    match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
-        Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
-    }
+pub fn unix_millis<T: crate::Timestamp + ?Sized>(t: &T) -> i64 {
+    t.__since_epoch(crate::args::Unit::Millis)
 }
 
 /// Reads a flag parameter whether it is a `bool` or a `&bool`.

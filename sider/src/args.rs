@@ -268,3 +268,141 @@ tuple_args! {
     (A 0 B 1 C 2 D 3 E 4)
     (A 0 B 1 C 2 D 3 E 4 F 5)
 }
+
+/// The unit a command takes a time in.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    Seconds,
+    Millis,
+}
+
+/// A span of time given to a command (`EXPIRE`'s TTL, `BLPOP`'s timeout, `SET ... PX`): a
+/// [`Duration`](std::time::Duration), or a whole number in the unit the command itself takes
+/// (seconds for `EXPIRE` and `HEXPIRE`, milliseconds for `PEXPIRE` and `PX`).
+///
+/// ```no_run
+/// # async fn run(client: sider::Client) -> Result<(), sider::Error> {
+/// use sider::prelude::*;
+/// use std::time::Duration;
+/// client.expire("session", Duration::from_secs(600)).await?;
+/// client.expire("session", 600).await?; // the same: EXPIRE takes seconds
+/// client.pexpire("session", 600_000).await?; // PEXPIRE takes milliseconds
+/// # Ok(()) }
+/// ```
+///
+/// A duration is sent in whole units of the command (truncated), saturating at `i64::MAX`.
+pub trait TimeSpan {
+    #[doc(hidden)]
+    fn __whole(&self, unit: Unit) -> i64;
+    #[doc(hidden)]
+    fn __fractional_secs(&self) -> f64;
+}
+
+impl TimeSpan for std::time::Duration {
+    fn __whole(&self, unit: Unit) -> i64 {
+        let whole = match unit {
+            Unit::Seconds => u128::from(self.as_secs()),
+            Unit::Millis => self.as_millis(),
+        };
+        i64::try_from(whole).unwrap_or(i64::MAX)
+    }
+
+    fn __fractional_secs(&self) -> f64 {
+        self.as_secs_f64()
+    }
+}
+
+/// A point in time given to a command (`EXPIREAT`, `SET ... EXAT`): a
+/// [`SystemTime`](std::time::SystemTime), or a whole number since the Unix epoch in the unit the
+/// command takes (seconds for `EXPIREAT`, milliseconds for `PEXPIREAT`).
+pub trait Timestamp {
+    #[doc(hidden)]
+    fn __since_epoch(&self, unit: Unit) -> i64;
+}
+
+impl Timestamp for std::time::SystemTime {
+    fn __since_epoch(&self, unit: Unit) -> i64 {
+        let (after, span) = match self.duration_since(std::time::UNIX_EPOCH) {
+            Ok(d) => (true, d),
+            Err(e) => (false, e.duration()),
+        };
+        let whole = span.__whole(unit);
+        if after {
+            whole
+        } else {
+            -whole
+        }
+    }
+}
+
+macro_rules! number_time {
+    ($($t:ty),*) => {$(
+        impl TimeSpan for $t {
+            fn __whole(&self, _: Unit) -> i64 {
+                i64::try_from(*self).unwrap_or(i64::MAX)
+            }
+
+            #[allow(clippy::cast_precision_loss, reason = "a timeout of more than 2^53 seconds")]
+            fn __fractional_secs(&self) -> f64 {
+                *self as f64
+            }
+        }
+
+        impl Timestamp for $t {
+            fn __since_epoch(&self, _: Unit) -> i64 {
+                i64::try_from(*self).unwrap_or(i64::MAX)
+            }
+        }
+    )*};
+}
+
+number_time!(i32, i64, u32, u64, usize);
+
+impl<T: TimeSpan + ?Sized> TimeSpan for &T {
+    fn __whole(&self, unit: Unit) -> i64 {
+        (**self).__whole(unit)
+    }
+
+    fn __fractional_secs(&self) -> f64 {
+        (**self).__fractional_secs()
+    }
+}
+
+impl<T: Timestamp + ?Sized> Timestamp for &T {
+    fn __since_epoch(&self, unit: Unit) -> i64 {
+        (**self).__since_epoch(unit)
+    }
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::{TimeSpan, Timestamp, Unit};
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    #[test]
+    fn durations_and_numbers_in_the_command_unit() {
+        let d = Duration::from_millis(2_500);
+        assert_eq!(d.__whole(Unit::Seconds), 2);
+        assert_eq!(d.__whole(Unit::Millis), 2_500);
+        assert_eq!(d.__fractional_secs(), 2.5);
+        assert_eq!(Duration::MAX.__whole(Unit::Millis), i64::MAX);
+        // A number is already in the command's unit.
+        assert_eq!(600.__whole(Unit::Seconds), 600);
+        assert_eq!(600u64.__whole(Unit::Millis), 600);
+        assert_eq!((-1i64).__whole(Unit::Seconds), -1);
+        assert_eq!(u64::MAX.__whole(Unit::Seconds), i64::MAX);
+        assert_eq!((&5u32).__fractional_secs(), 5.0);
+    }
+
+    #[test]
+    fn timestamps_before_and_after_the_epoch() {
+        let t = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
+        assert_eq!(t.__since_epoch(Unit::Seconds), 1_700_000_000);
+        assert_eq!(t.__since_epoch(Unit::Millis), 1_700_000_000_123);
+        let before = UNIX_EPOCH - Duration::from_secs(10);
+        assert_eq!(before.__since_epoch(Unit::Seconds), -10);
+        assert_eq!(1_700_000_000i64.__since_epoch(Unit::Seconds), 1_700_000_000);
+        assert!(SystemTime::now().__since_epoch(Unit::Seconds) > 1_700_000_000);
+    }
+}

@@ -71,7 +71,7 @@ mod target;
 #[doc(hidden)]
 pub mod __private;
 
-pub use args::{Each, ToArg, ToArgs};
+pub use args::{Each, TimeSpan, Timestamp, ToArg, ToArgs};
 pub use client::{Call, CallFuture, Client};
 pub use cmd::Cmd;
 pub use commands::Commands;

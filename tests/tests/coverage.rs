@@ -1,8 +1,11 @@
-//! The spec covers every command a real Redis 7.0 server lists, except those `commands/excluded.txt`
-//! leaves out on purpose.
+//! The spec covers every command the server under test lists, except those
+//! `commands/excluded.txt` leaves out on purpose: Debian's Redis 7.0 by default, and each server of
+//! the matrix (`scripts/servers`: Redis 8, Valkey 9) when `REDIS_SERVER_BIN` names it.
 //!
 //! The check goes one way: from the server to the spec. The spec may have commands this server
-//! does not list (the SENTINEL subcommands, which only a Sentinel answers).
+//! does not list (the SENTINEL subcommands, which only a Sentinel answers; the commands of newer
+//! servers, or of the other server kind). A line of excluded.txt tagged `@redis` or `@valkey`
+//! applies to that server's list only.
 
 use sider::{Client, Cmd, Value};
 use sider_tests::RedisServer;
@@ -10,13 +13,41 @@ use std::collections::BTreeSet;
 
 const EXCLUDED: &str = include_str!("../../commands/excluded.txt");
 
-/// The commands excluded.txt lists, lower case, as written ("client reply").
-fn excluded() -> BTreeSet<String> {
+/// One line of excluded.txt: the command ("client reply") and the server it is limited to.
+fn parse_line(line: &str) -> Option<(String, Option<String>)> {
+    let line = line.split('#').next().unwrap_or("").trim();
+    if line.is_empty() {
+        return None;
+    }
+    let mut words: Vec<&str> = line.split_whitespace().collect();
+    let only = match words.last() {
+        Some(tag) if tag.starts_with('@') => {
+            let tag = words.pop().unwrap_or_default();
+            Some(tag.trim_start_matches('@').to_owned())
+        }
+        _ => None,
+    };
+    Some((words.join(" "), only))
+}
+
+/// The commands excluded.txt lists for a server named `server` ("redis", "valkey"), lower case,
+/// as written ("client reply").
+fn excluded(server: &str) -> BTreeSet<String> {
     EXCLUDED
         .lines()
-        .map(|line| line.split('#').next().unwrap_or("").trim())
-        .filter(|line| !line.is_empty())
-        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter_map(parse_line)
+        .filter(|(_, only)| only.as_deref().is_none_or(|o| o == server))
+        .map(|(name, _)| name)
+        .collect()
+}
+
+/// The names excluded on every server, which the spec must not have.
+fn excluded_everywhere() -> BTreeSet<String> {
+    EXCLUDED
+        .lines()
+        .filter_map(parse_line)
+        .filter(|(_, only)| only.is_none())
+        .map(|(name, _)| name)
         .collect()
 }
 
@@ -71,39 +102,80 @@ async fn server_commands(client: &Client) -> anyhow::Result<BTreeSet<String>> {
 #[tokio::test]
 async fn every_server_command_is_in_the_spec_or_excluded() -> anyhow::Result<()> {
     let server = RedisServer::start();
-    let excluded = excluded();
     let spec = spec();
     for protocol in [2, 3] {
         let client = Client::connect(&format!("{}?protocol={protocol}", server.url())).await?;
+        let info = client.server();
+        let excluded = excluded(info.name());
         let listed = server_commands(&client).await?;
         // A sanity floor: a 7.0 server lists about 240 commands and 126 subcommands.
-        assert!(listed.len() > 300, "only {} commands listed", listed.len());
+        assert!(listed.len() > 300, "{info}: only {} commands listed", listed.len());
         assert!(listed.contains("config get") && listed.contains("get"));
 
         let missing: Vec<&String> = listed
             .iter()
             .filter(|name| !spec.contains(*name) && !excluded.contains(*name))
             .collect();
-        let both: Vec<&String> = excluded.intersection(&spec).collect();
+        let both: Vec<&String> = excluded_everywhere().intersection(&spec).collect();
         assert!(
             missing.is_empty() && both.is_empty(),
-            "RESP{protocol}:\n  in neither the spec nor commands/excluded.txt: {missing:?}\n  \
-             in commands/excluded.txt and in the spec too: {both:?}"
+            "{info}, RESP{protocol}:\n  in neither the spec nor commands/excluded.txt: \
+             {missing:?}\n  in commands/excluded.txt and in the spec too: {both:?}"
+        );
+        // What the spec says this server has, it lists: the versions in the spec are right.
+        let claimed: Vec<&str> = sider::commands::COMMANDS
+            .iter()
+            .filter(|c| {
+                let since = if info.is_valkey() {
+                    c.valkey_since()
+                } else {
+                    c.redis_since()
+                };
+                since.is_some_and(|v| version(v) <= info.version())
+            })
+            .map(|c| c.name())
+            .filter(|name| !name.starts_with("SENTINEL "))
+            .filter(|name| !listed.contains(&name.to_lowercase()))
+            .collect();
+        assert!(
+            claimed.is_empty(),
+            "{info}: the spec says these are there since an older version, but the server does \
+             not list them: {claimed:?}"
+        );
+        println!(
+            "{info} (RESP{protocol}): {} commands listed, all typed or excluded",
+            listed.len()
         );
     }
     Ok(())
+}
+
+fn version(text: &str) -> (u32, u32, u32) {
+    let mut parts = text.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    (
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+    )
 }
 
 #[test]
 fn excluded_txt_lists_each_command_once_in_lower_case() {
     let mut seen = BTreeSet::new();
     for line in EXCLUDED.lines() {
-        let name = line.split('#').next().unwrap_or("").trim();
-        if name.is_empty() {
+        let Some((name, only)) = parse_line(line) else {
             continue;
-        }
+        };
         assert_eq!(name, name.to_lowercase(), "not lower case: {line:?}");
-        assert!(seen.insert(name), "listed twice: {name:?}");
+        assert!(
+            only.as_deref().is_none_or(|o| o == "redis" || o == "valkey"),
+            "unknown server tag: {line:?}"
+        );
+        assert!(seen.insert(name.clone()), "listed twice: {name:?}");
     }
     assert!(seen.contains("monitor") && seen.contains("client reply"));
+    assert_eq!(
+        parse_line("cluster syncslots @valkey  # why"),
+        Some(("cluster syncslots".to_owned(), Some("valkey".to_owned())))
+    );
 }

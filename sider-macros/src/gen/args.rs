@@ -25,8 +25,14 @@ fn kind_type(kind: Kind, place: Place) -> TokenStream {
         },
         Kind::Integer => quote!(::core::primitive::i64),
         Kind::Double => quote!(::core::primitive::f64),
-        Kind::Seconds | Kind::Millis | Kind::FSeconds => quote!(::core::time::Duration),
-        Kind::UnixTime | Kind::UnixTimeMs => quote!(::std::time::SystemTime),
+        Kind::Seconds | Kind::Millis | Kind::FSeconds => match place {
+            Place::Method => quote!(impl ::sider::TimeSpan),
+            Place::Enum => quote!(::core::time::Duration),
+        },
+        Kind::UnixTime | Kind::UnixTimeMs => match place {
+            Place::Method => quote!(impl ::sider::Timestamp),
+            Place::Enum => quote!(::std::time::SystemTime),
+        },
     }
 }
 
@@ -69,12 +75,13 @@ pub fn params(node: &Node, prefix: &str, place: Place, in_block: bool) -> Vec<Pa
             }
         },
         Shape::Value(kind) => {
-            let t = kind_type(*kind, place);
-            if optional && place == Place::Method && matches!(kind, Kind::Key | Kind::Bytes) {
-                // `Option<impl Trait>` is not allowed in argument position's inner types.
-                one(quote!(::sider::__private::Bytes))
+            if optional && place == Place::Method {
+                // `Option<impl Trait>` is not allowed in argument position's inner types, and
+                // `None` would leave the type unknown: an optional block member takes the owned
+                // type an enum variant holds.
+                one(kind_type(*kind, Place::Enum))
             } else {
-                one(t)
+                one(kind_type(*kind, place))
             }
         }
         Shape::Block(members) if node.multiple => match place {

@@ -5,7 +5,9 @@
 //! the last call sets the reply and that is always right. When two different options change the
 //! reply to different types, the order matters: `SET ... NX GET` replies with the old value, so
 //! `.get_old().nx()` must stay `Option<V>`, not become `bool`. Such options each get a hidden
-//! trait, implemented for the reply types the builder can be in when the option is called:
+//! trait (`SetGetOldCombinesWith`: named so that a refused pair reads as what it is in the
+//! compiler's "trait bounds were not satisfied" note), implemented for the reply types the builder
+//! can be in when the option is called:
 //!
 //! - the command's own reply: the option's reply;
 //! - the option's reply (called twice, or after an option with the same reply): the same;
@@ -47,7 +49,7 @@ pub fn combined(command: &Command) -> Vec<Combined<'_>> {
         .map(|(node, reply)| Combined {
             node,
             reply,
-            trait_ident: format_ident!("__{}{}Reply", command.camel, node.camel),
+            trait_ident: format_ident!("{}{}CombinesWith", command.camel, node.camel),
         })
         .collect()
 }

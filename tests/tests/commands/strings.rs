@@ -40,6 +40,24 @@ pub async fn strings(t: Ctx) -> anyhow::Result<()> {
     assert!(!c.set(t.key("absent"), "x").xx().await?);
     let previous: Option<i64> = c.set(&n, "9").get_old().await?;
     assert_eq!(previous, Some(8));
+    // With NX or XX, GET still replies the old value, in whichever order the options are
+    // called: the reply type follows the server, not the last call.
+    let old: Option<i64> = c.set(&n, "10").xx().get_old().await?;
+    assert_eq!(old, Some(9));
+    let old: Option<i64> = c.set(&n, "11").get_old().xx().await?;
+    assert_eq!(old, Some(10));
+    let old: Option<String> = c.set(&n, "12").get_old().nx().await?;
+    assert_eq!(old.as_deref(), Some("11"), "NX on an existing key: not set, old value");
+    assert_eq!(c.get::<i64>(&n).await?, Some(11));
+    let absent: Option<String> = c.set(t.key("gn"), "x").nx().get_old().await?;
+    assert_eq!(absent, None, "NX on a missing key: set, no old value");
+    assert_eq!(c.get::<String>(t.key("gn")).await?.as_deref(), Some("x"));
+    // Numbers in the command's unit work where a Duration does.
+    c.set(t.key("px"), "p").px(60_000).await?;
+    assert!((50_000..=60_000).contains(&c.pttl(t.key("px")).await?));
+    assert!(c.expire(t.key("px"), 100).await?);
+    assert!((90..=100).contains(&c.ttl(t.key("px")).await?));
+    c.set(&n, "9").await?;
     c.set(&s, "e").ex(Duration::from_secs(100)).await?;
     let ttl = c.ttl(&s).await?;
     assert!((90..=100).contains(&ttl), "{ttl}");
