@@ -27,6 +27,8 @@ mod cluster;
 mod collections;
 #[path = "commands/keys.rs"]
 mod keys;
+#[path = "commands/newer_data.rs"]
+mod newer_data;
 #[path = "commands/newer_server.rs"]
 mod newer_server;
 #[path = "commands/scripting.rs"]
@@ -114,6 +116,10 @@ fn concurrent() -> Vec<(&'static str, TestFn)> {
         sorted_sets::geo,
         streams::streams,
         streams::consumer_groups,
+        newer_data::hash_field_expiry,
+        newer_data::hash_get_set_ex,
+        newer_data::sorted_set_options,
+        newer_data::string_conditions,
         scripting::eval,
         scripting::pubsub,
         server::connection,
