@@ -77,13 +77,20 @@ pub async fn cluster(t: Ctx) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A plain server refuses the CLUSTER commands and the cluster connection switches.
+/// A plain server refuses the CLUSTER commands and the cluster connection switches; Valkey
+/// still computes a key's slot and accepts READONLY.
 pub async fn cluster_disabled_on_a_plain_server(t: Ctx) -> anyhow::Result<()> {
     let c = &t.client;
+    let valkey = c.server().is_valkey();
     assert!(error_code(c.cluster_info().await).contains("cluster support disabled"));
-    assert!(error_code(c.cluster_keyslot("foo").await).contains("cluster support disabled"));
     let mut conn = c.dedicated().await?;
-    assert!(error_code(conn.readonly().await).contains("cluster support disabled"));
+    if valkey {
+        assert_eq!(c.cluster_keyslot("foo").await?, 12182);
+        let (): () = conn.readonly().await?;
+    } else {
+        assert!(error_code(c.cluster_keyslot("foo").await).contains("cluster support disabled"));
+        assert!(error_code(conn.readonly().await).contains("cluster support disabled"));
+    }
     assert!(error_code(conn.asking().await).contains("cluster support disabled"));
     Ok(())
 }
