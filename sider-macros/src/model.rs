@@ -70,7 +70,7 @@ pub struct Versions {
     /// Redis; `None` when no Redis release has it.
     pub redis: Option<String>,
     /// Valkey; `None` when no Valkey release has it. Valkey forked from Redis 7.2.4, so whatever
-    /// Redis had by then Valkey has from the start, and this is the Redis version.
+    /// Redis had by then Valkey has from its first release, 7.2.4.
     pub valkey: Option<String>,
 }
 
@@ -78,7 +78,9 @@ impl Versions {
     /// For rustdoc: "Redis 7.4.0 · Valkey 9.0.0", "Redis 1.0.0", "Valkey 9.0.0 (not in Redis)".
     pub fn describe(&self) -> String {
         match (&self.redis, &self.valkey) {
-            (Some(r), Some(v)) if r == v => format!("Since Redis {r}"),
+            (Some(r), Some(v)) if v == crate::validate::VALKEY_FIRST => {
+                format!("Since Redis {r} (every Valkey)")
+            }
             (Some(r), Some(v)) => format!("Since Redis {r} and Valkey {v}"),
             (Some(r), None) => format!("Since Redis {r} (not in Valkey)"),
             (None, Some(v)) => format!("Since Valkey {v} (not in Redis)"),

@@ -1,7 +1,7 @@
 //! Checking the parsed spec and building the [`Model`]. Every problem is collected, so one build
 //! reports all of them, each as `file:line:col: COMMAND: what is wrong`.
 
-use crate::model::{Versions, Command, Flags, Kind, Model, Node, Reply, Shape};
+use crate::model::{Command, Flags, Kind, Model, Node, Reply, Shape, Versions};
 use crate::spec::{self, Source};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -350,6 +350,21 @@ fn check_siblings(cx: &mut Ctxt<'_>, spec_args: &[spec::Arg], nodes: &[Node]) {
     for (spec_arg, node) in spec_args.iter().zip(nodes) {
         if let Shape::Count(of) = &node.shape {
             match nodes.iter().find(|n| &n.name == of) {
+                Some(Node {
+                    shape: Shape::Block(members),
+                    ..
+                }) if members
+                    .iter()
+                    .any(|m| m.optional || m.multiple || !matches!(m.shape, Shape::Value(_))) =>
+                {
+                    cx.error(
+                        &spec_arg.name,
+                        format_args!(
+                            "`of = \"{of}\"`: a counted block must have a fixed width (plain \
+                             values, no optional or repeated members)"
+                        ),
+                    );
+                }
                 Some(target) if target.multiple && !target.optional => {}
                 Some(_) => cx.error(
                     &spec_arg.name,
@@ -501,6 +516,7 @@ fn check_arg(cx: &mut Ctxt<'_>, arg: &spec::Arg, top: bool, alternative: bool) -
 /// The last Redis release Valkey forked from: Valkey has every command and argument Redis had by
 /// then, from its first release.
 const VALKEY_FORK: [u32; 3] = [7, 2, 4];
+pub const VALKEY_FIRST: &str = "7.2.4";
 
 fn parse_version(text: &str) -> Option<[u32; 3]> {
     let mut parts = text.split('.').map(|p| p.parse::<u32>().ok());
@@ -536,7 +552,8 @@ fn versions(
             }
             out.valkey = Some(valkey.get_ref().clone());
         }
-        None if forked => out.valkey = out.redis.clone(),
+        // Valkey's first release, 7.2.4, had it.
+        None if forked => out.valkey = Some(VALKEY_FIRST.to_owned()),
         None => {}
     }
     out

@@ -101,7 +101,7 @@ impl CommandInfo {
     }
 
     /// The first Valkey version that has the command, or `None` when Valkey has none. Valkey
-    /// forked from Redis 7.2.4, so for what Redis had by then this is the Redis version.
+    /// forked from Redis 7.2.4, so for what Redis had by then this is 7.2.4, its first release.
     pub fn valkey_since(&self) -> Option<&'static str> {
         self.valkey_since
     }
@@ -174,9 +174,8 @@ impl CommandInfo {
 /// should have the command by its version (renamed away with `rename-command`, say).
 pub(crate) fn explain_unknown(line: &[u8], server: &ServerInfo) -> Option<bytes::Bytes> {
     let said = std::str::from_utf8(line).ok()?.strip_prefix("ERR ")?;
-    let quoted = |text: &str| -> Option<String> {
-        Some(text.split('\'').next()?.to_ascii_uppercase())
-    };
+    let quoted =
+        |text: &str| -> Option<String> { Some(text.split('\'').next()?.to_ascii_uppercase()) };
     // "unknown command 'COMMANDLOG', with args beginning with: 'GET' " is a container whose
     // subcommand the spec has; "unknown subcommand 'setinfo'. Try CLIENT HELP." names both.
     let candidates = if let Some(rest) = said.strip_prefix("unknown command '") {
@@ -238,7 +237,9 @@ mod tests {
         let line = "ERR unknown subcommand 'no-touch'. Try CLIENT HELP.";
         assert!(explain(line, &ServerInfo::new("redis", "7.0.15"))
             .unwrap()
-            .starts_with("ERR CLIENT NO-TOUCH: needs Redis 7.2.0 or Valkey 7.2.4; connected to Redis 7.0.15"));
+            .starts_with(
+                "ERR CLIENT NO-TOUCH: needs Redis 7.2.0 or Valkey 7.2.4; connected to Redis 7.0.15"
+            ));
     }
 
     #[test]
@@ -247,9 +248,24 @@ mod tests {
         // Not an unknown command, not a spec command, or one the server should have.
         assert_eq!(explain("ERR syntax error", &redis7), None);
         assert_eq!(explain("WRONGTYPE Operation", &redis7), None);
-        assert_eq!(explain("ERR unknown command 'frobnicate', with args beginning with: ", &redis7), None);
-        assert_eq!(explain("ERR unknown command 'get', with args beginning with: 'k' ", &redis7), None);
+        assert_eq!(
+            explain(
+                "ERR unknown command 'frobnicate', with args beginning with: ",
+                &redis7
+            ),
+            None
+        );
+        assert_eq!(
+            explain(
+                "ERR unknown command 'get', with args beginning with: 'k' ",
+                &redis7
+            ),
+            None
+        );
         // A server of unknown kind: nothing is claimed.
-        assert_eq!(explain("ERR unknown command 'hexpire'", &ServerInfo::unknown()), None);
+        assert_eq!(
+            explain("ERR unknown command 'hexpire'", &ServerInfo::unknown()),
+            None
+        );
     }
 }

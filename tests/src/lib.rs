@@ -210,6 +210,39 @@ impl RedisServer {
     }
 }
 
+/// A server stopped with `SIGSTOP`: it reads nothing and answers nothing until this is dropped
+/// (`SIGCONT`). Unlike a busy script, which newer servers interrupt to answer `BUSY`, every
+/// server kind stays silent the same way.
+#[derive(Debug)]
+pub struct Frozen {
+    pid: libc::pid_t,
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        // SAFETY: sending a signal to our own child process has no memory effects.
+        unsafe {
+            libc::kill(self.pid, libc::SIGCONT);
+        }
+    }
+}
+
+impl RedisServer {
+    /// Stops the server's process until the returned guard is dropped.
+    pub fn freeze(&self) -> Frozen {
+        let pid = libc::pid_t::try_from(self.child.id()).expect("a pid fits pid_t");
+        // SAFETY: as in `Frozen::drop`.
+        let rc = unsafe { libc::kill(pid, libc::SIGSTOP) };
+        assert_eq!(
+            rc,
+            0,
+            "SIGSTOP to redis-server: {}",
+            std::io::Error::last_os_error()
+        );
+        Frozen { pid }
+    }
+}
+
 impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();

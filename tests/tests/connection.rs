@@ -317,7 +317,10 @@ async fn reported(client: &Client) -> anyhow::Result<(String, String)> {
     };
     Ok(match field("valkey_version") {
         Some(v) => ("valkey".to_owned(), v),
-        None => ("redis".to_owned(), field("redis_version").unwrap_or_default()),
+        None => (
+            "redis".to_owned(),
+            field("redis_version").unwrap_or_default(),
+        ),
     })
 }
 
@@ -331,7 +334,11 @@ async fn the_client_knows_its_server_under_both_protocols() -> anyhow::Result<()
         let info = client.server();
         assert_eq!(info.name(), name, "RESP{protocol}");
         let (major, minor, patch) = info.version();
-        assert_eq!(format!("{major}.{minor}.{patch}"), version, "RESP{protocol}");
+        assert_eq!(
+            format!("{major}.{minor}.{patch}"),
+            version,
+            "RESP{protocol}"
+        );
         let shown = if name == "valkey" { "Valkey" } else { "Redis" };
         assert_eq!(info.to_string(), format!("{shown} {version}"));
         // A connection held alone knows it too.
@@ -373,8 +380,8 @@ async fn the_handshake_names_the_library_where_the_server_has_client_setinfo() -
 }
 
 #[tokio::test]
-async fn a_command_the_server_is_too_old_for_names_the_versions_that_have_it(
-) -> anyhow::Result<()> {
+async fn a_command_the_server_is_too_old_for_names_the_versions_that_have_it() -> anyhow::Result<()>
+{
     let server = RedisServer::start();
     let client = Client::connect(&server.url()).await?;
     let info = client.server();

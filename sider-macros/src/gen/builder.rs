@@ -70,7 +70,7 @@ pub fn builder(command: &Command) -> TokenStream {
                     pub fn #sig -> Self { #body self }
                 }),
                 (Some(_), Some(combo)) => {
-                    general.push(through_trait(&name, combo, sig, body, doc, &moves));
+                    general.push(through_trait(command, &name, combo, sig, body, doc, &moves));
                 }
                 (Some(reply), None) => {
                     let (method, in_base) =
@@ -293,6 +293,7 @@ fn reply_changing(
 /// An option of a command with several reply-changing options: its reply type comes from its
 /// trait (see `combine.rs`), so it follows the options called before it.
 fn through_trait(
+    command: &Command,
     name: &Ident,
     combo: &super::combine::Combined<'_>,
     sig: TokenStream,
@@ -301,14 +302,14 @@ fn through_trait(
     moves: &[TokenStream],
 ) -> TokenStream {
     let trait_ident = &combo.trait_ident;
-    let own = &combo.reply.generics;
+    let own = super::combine::own_generics(command, combo.reply);
     let mut tokens = sig.into_iter();
     let method_name = tokens.next();
     let rest: TokenStream = tokens.collect();
     let generics = if own.is_empty() {
         TokenStream::new()
     } else {
-        let bounds = combo.reply.bounds(own.iter());
+        let bounds = combo.reply.bounds(own.iter().copied());
         quote!(<#(#bounds),*>)
     };
     let ty = &combo.reply.ty;

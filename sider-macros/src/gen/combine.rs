@@ -16,9 +16,10 @@
 //!
 //! A pair with no `overrides` either way is one the server refuses (`LCS ... LEN IDX`), so the
 //! trait has no impl for it and the second call does not compile, with a message saying why.
-//! One case cannot be refused: a reply type that is an instance of the command's own (`GEORADIUS`
-//! replies `Vec<M>`, and `WITHCOORD` makes it `Vec<Value>`) matches the impl for the command's
-//! reply, so an option called after it compiles and the server refuses the pair at run time.
+//! One case cannot be refused: a reply type that is an instance of another impl's self type
+//! (`GEORADIUS` replies `Vec<M>`, and `WITHCOORD` makes it `Vec<Value>`; `HRANDFIELD`'s
+//! `count_withvalues` makes `Vec<(F, V)>`, a `Vec<F>`) matches that impl, so an option called
+//! after it compiles and the server refuses the pair at run time.
 
 use crate::model::{Command, Node, Reply, Shape};
 use proc_macro2::{Ident, TokenStream, TokenTree};
@@ -66,11 +67,31 @@ pub fn single_reply(node: &Node) -> Option<&Reply> {
     }
 }
 
+/// The option's own type parameters: those of its reply that the command's reply does not have
+/// (`get_old`'s `V`). The others (`HRANDFIELD`'s `F` in `count`'s `Vec<F>`) come from the
+/// builder's reply so far, as the options that reuse them always did.
+pub fn own_generics<'a>(command: &Command, reply: &'a Reply) -> Vec<&'a Ident> {
+    reply
+        .generics
+        .iter()
+        .filter(|g| !command.reply.generics.contains(g))
+        .collect()
+}
+
 /// The trait of one option and its impls, as described in the module doc.
 pub fn option_trait(command: &Command, all: &[Combined<'_>], this: &Combined<'_>) -> TokenStream {
     let trait_ident = &this.trait_ident;
-    let own = &this.reply.generics;
-    let out = &this.reply.ty;
+    let own = own_generics(command, this.reply);
+    let shared: Vec<Ident> = this
+        .reply
+        .generics
+        .iter()
+        .filter(|g| !own.contains(g))
+        .cloned()
+        .collect();
+    // This option's reply, with the parameters it shares with the builder's reply taken from the
+    // impl's self type.
+    let out = rename(&this.reply.ty, &shared);
     let base = &command.reply;
     let mut impls = Vec::new();
     let mut seen: Vec<String> = Vec::new();
@@ -82,36 +103,31 @@ pub fn option_trait(command: &Command, all: &[Combined<'_>], this: &Combined<'_>
             return;
         }
         seen.push(key);
-        let self_generics: Vec<Ident> = self_reply.generics.iter().map(suffixed).collect();
-        let bounds = self_generics
-            .iter()
-            .map(|g| quote!(#g: ::sider::FromReply))
-            .chain(own.iter().map(|g| quote!(#g: ::sider::FromReply)));
-        // The command's reply and the options' are hashed where they are map keys.
-        let hashed = self_reply
-            .hashed
-            .iter()
-            .map(suffixed)
-            .chain(this.reply.hashed.iter().cloned())
-            .map(|g| quote!(#g: ::core::cmp::Eq + ::core::hash::Hash));
-        let hashed: Vec<TokenStream> = hashed.collect();
-        let where_clause = if hashed.is_empty() {
-            TokenStream::new()
-        } else {
-            quote!(where #(#hashed),*)
+        let hashed = |g: &Ident| self_reply.hashed.contains(g) || this.reply.hashed.contains(g);
+        let bound = |name: Ident, g: &Ident| {
+            if hashed(g) {
+                quote!(#name: ::sider::FromReply + ::core::cmp::Eq + ::core::hash::Hash)
+            } else {
+                quote!(#name: ::sider::FromReply)
+            }
         };
+        let bounds = self_reply
+            .generics
+            .iter()
+            .map(|g| bound(suffixed(g), g))
+            .chain(own.iter().map(|g| bound((*g).clone(), g)));
         impls.push(quote! {
-            impl<#(#bounds),*> #trait_ident<#(#own),*> for #renamed #where_clause {
+            impl<#(#bounds),*> #trait_ident<#(#own),*> for #renamed {
                 type Out = #out_ty;
             }
         });
     };
-    add(base, out, &mut impls);
+    add(base, &out, &mut impls);
     if !instance_of(&this.reply.ty, base) {
-        add(this.reply, out, &mut impls);
+        add(this.reply, &out, &mut impls);
     }
     for other in all {
-        let same = other.reply.ty.to_string() == out.to_string();
+        let same = other.reply.ty.to_string() == this.reply.ty.to_string();
         if std::ptr::eq(other.node, this.node) || same || instance_of(&other.reply.ty, base) {
             continue;
         }
@@ -119,8 +135,10 @@ pub fn option_trait(command: &Command, all: &[Combined<'_>], this: &Combined<'_>
             // That option's reply stays.
             let stays = rename(&other.reply.ty, &other.reply.generics);
             add(other.reply, &stays, &mut impls);
-        } else if this.node.overrides.contains(&other.node.name) {
-            add(other.reply, out, &mut impls);
+        } else if this.node.overrides.contains(&other.node.name)
+            && shared.iter().all(|g| other.reply.generics.contains(g))
+        {
+            add(other.reply, &out, &mut impls);
         }
     }
     let message = format!(
@@ -131,11 +149,10 @@ pub fn option_trait(command: &Command, all: &[Combined<'_>], this: &Combined<'_>
         "the server refuses `{}` with both options; call only one of them",
         command.name
     );
-    let params = own.iter();
     quote! {
         #[doc(hidden)]
         #[diagnostic::on_unimplemented(message = #message, label = "the builder's reply so far", note = #note)]
-        pub trait #trait_ident<#(#params),*> {
+        pub trait #trait_ident<#(#own),*> {
             type Out: ::sider::FromReply;
         }
         #(#impls)*
@@ -156,10 +173,8 @@ fn rename(ty: &TokenStream, generics: &[Ident]) -> TokenStream {
                 TokenTree::Ident(suffixed(&ident))
             }
             TokenTree::Group(group) => {
-                let mut out = proc_macro2::Group::new(
-                    group.delimiter(),
-                    rename(&group.stream(), generics),
-                );
+                let mut out =
+                    proc_macro2::Group::new(group.delimiter(), rename(&group.stream(), generics));
                 out.set_span(group.span());
                 TokenTree::Group(out)
             }
@@ -184,31 +199,40 @@ fn instance_of(ty: &TokenStream, base: &Reply) -> bool {
 fn matches(pattern: &syn::Type, ty: &syn::Type, wild: &[Ident]) -> bool {
     use syn::{GenericArgument, PathArguments, Type};
     match (pattern, ty) {
-        (Type::Path(p), _) if p.qself.is_none() && wild.iter().any(|w| p.path.is_ident(w)) => {
-            true
-        }
+        (Type::Path(p), _) if p.qself.is_none() && wild.iter().any(|w| p.path.is_ident(w)) => true,
         (Type::Path(p), Type::Path(t)) => {
             p.path.segments.len() == t.path.segments.len()
-                && p.path.segments.iter().zip(&t.path.segments).all(|(ps, ts)| {
-                    ps.ident == ts.ident
-                        && match (&ps.arguments, &ts.arguments) {
-                            (PathArguments::None, PathArguments::None) => true,
-                            (PathArguments::AngleBracketed(pa), PathArguments::AngleBracketed(ta)) => {
-                                pa.args.len() == ta.args.len()
-                                    && pa.args.iter().zip(&ta.args).all(|(a, b)| match (a, b) {
-                                        (GenericArgument::Type(a), GenericArgument::Type(b)) => {
-                                            matches(a, b, wild)
-                                        }
-                                        _ => false,
-                                    })
+                && p.path
+                    .segments
+                    .iter()
+                    .zip(&t.path.segments)
+                    .all(|(ps, ts)| {
+                        ps.ident == ts.ident
+                            && match (&ps.arguments, &ts.arguments) {
+                                (PathArguments::None, PathArguments::None) => true,
+                                (
+                                    PathArguments::AngleBracketed(pa),
+                                    PathArguments::AngleBracketed(ta),
+                                ) => {
+                                    pa.args.len() == ta.args.len()
+                                        && pa.args.iter().zip(&ta.args).all(|(a, b)| match (a, b) {
+                                            (
+                                                GenericArgument::Type(a),
+                                                GenericArgument::Type(b),
+                                            ) => matches(a, b, wild),
+                                            _ => false,
+                                        })
+                                }
+                                _ => false,
                             }
-                            _ => false,
-                        }
-                })
+                    })
         }
         (Type::Tuple(p), Type::Tuple(t)) => {
             p.elems.len() == t.elems.len()
-                && p.elems.iter().zip(&t.elems).all(|(a, b)| matches(a, b, wild))
+                && p.elems
+                    .iter()
+                    .zip(&t.elems)
+                    .all(|(a, b)| matches(a, b, wild))
         }
         (Type::Paren(p), _) => matches(&p.elem, ty, wild),
         (_, Type::Paren(t)) => matches(pattern, &t.elem, wild),

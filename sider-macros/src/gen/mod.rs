@@ -116,6 +116,18 @@ fn info(command: &Command) -> TokenStream {
     }
 }
 
+/// How many words one element of a counted argument is: 1 for a value, the members (and their
+/// tokens) of a block. Validation allows counting only blocks of plain members.
+pub fn count_width(node: &crate::model::Node) -> usize {
+    match &node.shape {
+        Shape::Block(members) => members
+            .iter()
+            .map(|m| 1 + usize::from(m.token.is_some()))
+            .sum(),
+        _ => 1,
+    }
+}
+
 /// The argument index of the first key when it is at a fixed position (name words counted), or 0.
 fn key_position(command: &Command) -> usize {
     let mut index = command.name.split(' ').count();
@@ -232,7 +244,18 @@ fn method(command: &Command) -> TokenStream {
         match &node.shape {
             Shape::Count(of) => {
                 let frag = format_ident!("__count_{}", args::ident(of));
-                quote!(#target.push_arg(&(#frag.arg_count() as ::core::primitive::i64));)
+                // `FIELDS numfields`: the token goes before the number.
+                let token = node.token.as_ref().map(|t| quote!(#target.push_arg(#t);));
+                // A repeated block (`field value` pairs) counts its elements, not its words.
+                let width = command
+                    .args
+                    .iter()
+                    .find(|a| &a.name == of)
+                    .map_or(1, count_width);
+                quote!(
+                    #token
+                    #target.push_arg(&((#frag.arg_count() / #width) as ::core::primitive::i64));
+                )
             }
             _ if counted.contains(&node.name.as_str()) => {
                 let frag = format_ident!("__count_{}", node.ident);

@@ -230,11 +230,7 @@ impl Established {
     async fn set_info(&mut self, mut first: Vec<Cmd>) -> Result<(), Error> {
         let info = !first.is_empty();
         if info || self.server.has_setinfo() {
-            first.push(
-                Cmd::new("CLIENT SETINFO")
-                    .arg("LIB-NAME")
-                    .arg(LIB_NAME),
-            );
+            first.push(Cmd::new("CLIENT SETINFO").arg("LIB-NAME").arg(LIB_NAME));
             first.push(
                 Cmd::new("CLIENT SETINFO")
                     .arg("LIB-VER")

@@ -101,7 +101,11 @@ impl ServerInfo {
             "valkey" => valkey,
             _ => return None,
         };
-        Some(since.and_then(parse_version).is_some_and(|v| self.version >= v))
+        Some(
+            since
+                .and_then(parse_version)
+                .is_some_and(|v| self.version >= v),
+        )
     }
 
     /// Whether `CLIENT SETINFO` is there (Redis 7.2, every Valkey).
@@ -177,7 +181,8 @@ mod tests {
         let redis = "# Server\r\nredis_version:7.0.15\r\nredis_git_sha1:00000000\r\n";
         assert_eq!(ServerInfo::from_info(redis).to_string(), "Redis 7.0.15");
         // Valkey reports the Redis version it is compatible with too.
-        let valkey = "# Server\r\nredis_version:7.2.4\r\nserver_name:valkey\r\nvalkey_version:9.1.2\r\n";
+        let valkey =
+            "# Server\r\nredis_version:7.2.4\r\nserver_name:valkey\r\nvalkey_version:9.1.2\r\n";
         assert_eq!(ServerInfo::from_info(valkey).to_string(), "Valkey 9.1.2");
         assert_eq!(ServerInfo::from_info("").name(), "unknown");
     }

@@ -158,7 +158,7 @@ pub async fn hash_get_set_ex(t: Ctx) -> anyhow::Result<()> {
     if !has(c, Some((8, 0, 0)), Some((9, 0, 0))) {
         let needs = "needs Redis 8.0.0 or Valkey 9.0.0";
         lacks(c.hgetex::<String>(&h, ["b"]).await, needs);
-        lacks(c.hsetex(&h, 1, [("x", "1")]).await, needs);
+        lacks(c.hsetex(&h, [("x", "1")]).await, needs);
         return Ok(());
     }
 
@@ -179,40 +179,45 @@ pub async fn hash_get_set_ex(t: Ctx) -> anyhow::Result<()> {
 
     // HSETEX: FNX sets only when none of the fields exists, FXX only when all do.
     assert!(
-        c.hsetex(&h, 2, [("x", "1"), ("y", "2")])
+        c.hsetex(&h, [("x", "1"), ("y", "2")])
             .fnx()
             .ex(hour)
             .await?
     );
     let ttl = c.httl(&h, ["x", "y"]).await?;
     assert!(ttl.iter().all(|s| (1..=3600).contains(s)), "{ttl:?}");
-    assert!(!c.hsetex(&h, 2, [("x", "9"), ("new", "9")]).fnx().await?);
-    assert!(!c.hsetex(&h, 2, [("x", "9"), ("new", "9")]).fxx().await?);
-    assert!(c.hsetex(&h, 1, [("x", "7")]).fxx().keepttl().await?);
+    assert!(!c.hsetex(&h, [("x", "9"), ("new", "9")]).fnx().await?);
+    assert!(!c.hsetex(&h, [("x", "9"), ("new", "9")]).fxx().await?);
+    assert!(c.hsetex(&h, [("x", "7")]).fxx().keepttl().await?);
     let ttl = c.httl(&h, ["x"]).await?;
     assert!((1..=3600).contains(&ttl[0]), "KEEPTTL kept it: {ttl:?}");
     // Without an expiration option the fields set lose theirs.
-    assert!(c.hsetex(&h, 1, [("x", "8")]).await?);
+    assert!(c.hsetex(&h, [("x", "8")]).await?);
     assert_eq!(c.httl(&h, ["x"]).await?, [-1]);
-    assert!(c.hsetex(&h, 1, [("p", "1")]).px(hour).await?);
+    assert!(c.hsetex(&h, [("p", "1")]).px(hour).await?);
     let at = SystemTime::now() + hour * 3;
-    assert!(c.hsetex(&h, 1, [("q", "1")]).exat(at).await?);
+    assert!(c.hsetex(&h, [("q", "1")]).exat(at).await?);
     assert_eq!(c.hexpiretime(&h, ["q"]).await?, [unix_secs(at)]);
     let got: Vec<Option<String>> = c.hmget(&h, ["x", "y", "new"]).await?;
     assert_eq!(got, [Some("8".to_owned()), Some("2".to_owned()), None]);
-    // The count must match the pairs given.
-    assert!(error_code(c.hsetex(&h, 2, [("x", "1")]).await).contains("ERR"));
+    // FIELDS counts the pairs given (three), not their words (six).
+    let before = c.hlen(&h).await?;
+    assert!(
+        c.hsetex(&h, (("c1", "1"), ("c2", "2"), ("c3", "3")))
+            .await?
+    );
+    assert_eq!(c.hlen(&h).await?, before + 3);
 
     // NX/XX on the hash itself: Valkey only.
     let fresh = t.key("fresh");
     if c.server().is_valkey() {
-        assert!(!c.hsetex(&h, 1, [("z", "1")]).nx().await?);
-        assert!(!c.hsetex(&fresh, 1, [("z", "1")]).xx().await?);
-        assert!(c.hsetex(&fresh, 1, [("z", "1")]).nx().ex(hour).await?);
-        assert!(c.hsetex(&fresh, 1, [("z", "2")]).xx().fxx().await?);
+        assert!(!c.hsetex(&h, [("z", "1")]).nx().await?);
+        assert!(!c.hsetex(&fresh, [("z", "1")]).xx().await?);
+        assert!(c.hsetex(&fresh, [("z", "1")]).nx().ex(hour).await?);
+        assert!(c.hsetex(&fresh, [("z", "2")]).xx().fxx().await?);
         assert_eq!(c.hget::<i64>(&fresh, "z").await?, Some(2));
     } else {
-        refuses(c.hsetex(&fresh, 1, [("z", "1")]).nx().await, "NX");
+        refuses(c.hsetex(&fresh, [("z", "1")]).nx().await, "NX");
         assert_eq!(c.exists([&fresh]).await?, 0);
     }
     Ok(())
@@ -296,14 +301,14 @@ pub async fn string_conditions(t: Ctx) -> anyhow::Result<()> {
     let (m1, m2, m3) = (t.key("{m}1"), t.key("{m}2"), t.key("{m}3"));
     let hour = Duration::from_secs(3600);
     if has(c, Some((8, 4, 0)), Some((9, 1, 0))) {
-        assert!(c.msetex(2, [(&m1, "a"), (&m2, "b")]).ex(hour).await?);
+        assert!(c.msetex([(&m1, "a"), (&m2, "b")]).ex(hour).await?);
         assert!((1..=3600).contains(&c.ttl(&m2).await?));
-        assert!(!c.msetex(2, [(&m1, "x"), (&m3, "x")]).nx().await?);
-        assert!(!c.msetex(2, [(&m1, "x"), (&m3, "x")]).xx().await?);
-        assert!(c.msetex(1, [(&m1, "c")]).xx().keepttl().await?);
+        assert!(!c.msetex([(&m1, "x"), (&m3, "x")]).nx().await?);
+        assert!(!c.msetex([(&m1, "x"), (&m3, "x")]).xx().await?);
+        assert!(c.msetex([(&m1, "c")]).xx().keepttl().await?);
         assert!((1..=3600).contains(&c.ttl(&m1).await?));
-        assert!(c.msetex(1, [(&m3, "d")]).nx().px(hour).await?);
-        assert!(c.msetex(1, [(&m2, "e")]).await?);
+        assert!(c.msetex([(&m3, "d")]).nx().px(hour).await?);
+        assert!(c.msetex([(&m2, "e")]).await?);
         assert_eq!(
             c.ttl(&m2).await?,
             -1,
@@ -313,7 +318,7 @@ pub async fn string_conditions(t: Ctx) -> anyhow::Result<()> {
         assert_eq!(got, [Some("c".into()), Some("e".into()), Some("d".into())]);
     } else {
         let needs = "needs Redis 8.4.0 or Valkey 9.1.0";
-        lacks(c.msetex(1, [(&m1, "a")]).await, needs);
+        lacks(c.msetex([(&m1, "a")]).await, needs);
     }
 
     type Entry = (String, Vec<(String, String)>);

@@ -47,7 +47,11 @@ pub async fn strings(t: Ctx) -> anyhow::Result<()> {
     let old: Option<i64> = c.set(&n, "11").get_old().xx().await?;
     assert_eq!(old, Some(10));
     let old: Option<String> = c.set(&n, "12").get_old().nx().await?;
-    assert_eq!(old.as_deref(), Some("11"), "NX on an existing key: not set, old value");
+    assert_eq!(
+        old.as_deref(),
+        Some("11"),
+        "NX on an existing key: not set, old value"
+    );
     assert_eq!(c.get::<i64>(&n).await?, Some(11));
     let absent: Option<String> = c.set(t.key("gn"), "x").nx().get_old().await?;
     assert_eq!(absent, None, "NX on a missing key: set, no old value");
