@@ -43,7 +43,7 @@ impl Kind {
             Kind::RedisRs => "redis",
             Kind::Fred => "fred",
             Kind::Rustis => "rustis",
-            Kind::Sider => "sider",
+            Kind::Sider => "sider-redis",
         }
     }
 

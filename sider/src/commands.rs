@@ -1,4 +1,4 @@
-//! The typed command API, generated from the spec in `commands/` by `sider-macros`.
+//! The typed command API, generated from the spec in `commands/` by `sider-redis-macros`.
 //!
 //! [`Commands`] has one method per Redis command. Commands with options return a builder (named
 //! after the command: [`Set`], [`Zadd`]...) whose methods add the options; one-of choices are

@@ -287,7 +287,7 @@
 //!   written straight into the command buffer, and any `Deserialize` type read back from one.
 //!
 //! ```toml
-//! sider = { version = "0.1", features = ["json"] }
+//! sider-redis = { version = "0.1", features = ["json"] }
 //! ```
 //!
 //! ```no_run
@@ -506,7 +506,7 @@
 //!
 //! The same macro serves your own crate: a module's commands (or your own server's) get the typed
 //! API from a spec file of yours. Here is a spec for four commands of RedisBloom, abridged from
-//! the one this guide compiles (`src/guide/bloom.toml` in the sider crate):
+//! the one this guide compiles (`src/guide/bloom.toml` in the sider-redis package):
 //!
 //! ```toml
 //! group = "bloom"
@@ -533,7 +533,9 @@
 //! transactions and batches like [`Commands`](crate::Commands), with a method per command named
 //! in snake case (`.` becomes `_`). Spec paths are relative to the `Cargo.toml` of the crate that
 //! invokes the macro; a folder reads every `.toml` file in it. Cargo rebuilds when a spec file
-//! changes.
+//! changes. Your crate needs only the `sider-redis` dependency, which brings the macro along as
+//! `sider::commands!`; keep its library name `sider` (no `package = "sider-redis"` under another
+//! key), since the generated code names its items `::sider::...`.
 //!
 //! ```no_run
 //! mod bloom {
@@ -574,22 +576,22 @@
 )]
 #![cfg_attr(
     not(feature = "cluster"),
-    doc = "[`cluster`]: https://docs.rs/sider/latest/sider/cluster/index.html",
-    doc = "[`ClusterClient`]: https://docs.rs/sider/latest/sider/cluster/struct.ClusterClient.html",
-    doc = "[`ClusterConfig`]: https://docs.rs/sider/latest/sider/cluster/struct.ClusterConfig.html"
+    doc = "[`cluster`]: https://docs.rs/sider-redis/latest/sider/cluster/index.html",
+    doc = "[`ClusterClient`]: https://docs.rs/sider-redis/latest/sider/cluster/struct.ClusterClient.html",
+    doc = "[`ClusterConfig`]: https://docs.rs/sider-redis/latest/sider/cluster/struct.ClusterConfig.html"
 )]
 #![cfg_attr(feature = "serde", doc = "[`Record<T>`]: crate::Record")]
 #![cfg_attr(
     not(feature = "serde"),
-    doc = "[`Record<T>`]: https://docs.rs/sider/latest/sider/struct.Record.html"
+    doc = "[`Record<T>`]: https://docs.rs/sider-redis/latest/sider/struct.Record.html"
 )]
 #![cfg_attr(feature = "json", doc = "[`Json<T>`]: crate::Json")]
 #![cfg_attr(
     not(feature = "json"),
-    doc = "[`Json<T>`]: https://docs.rs/sider/latest/sider/struct.Json.html"
+    doc = "[`Json<T>`]: https://docs.rs/sider-redis/latest/sider/struct.Json.html"
 )]
 #![cfg_attr(feature = "tls", doc = "[`TlsConfig`]: crate::TlsConfig")]
 #![cfg_attr(
     not(feature = "tls"),
-    doc = "[`TlsConfig`]: https://docs.rs/sider/latest/sider/struct.TlsConfig.html"
+    doc = "[`TlsConfig`]: https://docs.rs/sider-redis/latest/sider/struct.TlsConfig.html"
 )]
