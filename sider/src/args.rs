@@ -392,7 +392,8 @@ mod time_tests {
         assert_eq!(600u64.__whole(Unit::Millis), 600);
         assert_eq!((-1i64).__whole(Unit::Seconds), -1);
         assert_eq!(u64::MAX.__whole(Unit::Seconds), i64::MAX);
-        assert_eq!((&5u32).__fractional_secs(), 5.0);
+        let by_ref: &dyn TimeSpan = &&5u32;
+        assert_eq!(by_ref.__fractional_secs(), 5.0);
     }
 
     #[test]

@@ -185,3 +185,42 @@ fn excluded_txt_lists_each_command_once_in_lower_case() {
         Some(("cluster syncslots".to_owned(), Some("valkey".to_owned())))
     );
 }
+
+/// The README's compatibility table says how many spec commands each server has: the same
+/// count as the spec's versions give.
+#[test]
+fn the_readme_counts_of_typed_commands_match_the_spec() {
+    let readme = include_str!("../../README.md");
+    let rows: Vec<(&str, &str, usize)> = readme
+        .lines()
+        .filter(|l| l.starts_with("| Redis |") || l.starts_with("| Valkey |"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let count = cells[cells.len() - 2]
+                .parse()
+                .unwrap_or_else(|_| panic!("no count in {l:?}"));
+            (cells[1], cells[2], count)
+        })
+        .collect();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    for (server, at, count) in rows {
+        let at = version(at);
+        let has = sider::commands::COMMANDS
+            .iter()
+            .filter(|c| {
+                let since = if server == "Valkey" {
+                    c.valkey_since()
+                } else {
+                    c.redis_since()
+                };
+                since.is_some_and(|v| version(v) <= at)
+            })
+            .count();
+        assert_eq!(has, count, "README: {server} {at:?} has {has} spec commands");
+    }
+    let total = sider::commands::COMMANDS.len();
+    assert!(
+        readme.contains(&format!("The spec types {total} commands in all")),
+        "README: the spec has {total} commands"
+    );
+}

@@ -31,6 +31,7 @@ async fn random(client: sider::Client) -> Result<(), sider::Error> {
     // `.count_withvalues(2).count(2)`, compiles: `Vec<(F, V)>` is a `Vec<F>` to the type system,
     // so only the server refuses it; likewise `.withcoord().store(..)` above.)
     let _ = client.hrandfield::<String>("h").count(2).count_withvalues::<String>(2).await?;
+    let _ = client.zrandmember::<String>("z").count(2).count_withscores(2).await?;
     Ok(())
 }
 
