@@ -216,7 +216,10 @@ fn the_readme_counts_of_typed_commands_match_the_spec() {
                 since.is_some_and(|v| version(v) <= at)
             })
             .count();
-        assert_eq!(has, count, "README: {server} {at:?} has {has} spec commands");
+        assert_eq!(
+            has, count,
+            "README: {server} {at:?} has {has} spec commands"
+        );
     }
     let total = sider::commands::COMMANDS.len();
     assert!(
