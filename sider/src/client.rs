@@ -3,7 +3,7 @@
 //! Imports from `conn`, `cmd`, `reply`, `error`; never touches a socket itself.
 
 use crate::cmd::Cmd;
-use crate::conn::{self, Cache, Config, Handle, Protocol, Request, Waiter};
+use crate::conn::{self, Cache, CacheLimits, CachedRead, Config, Handle, Protocol, Request, Waiter};
 use crate::connection::Connection;
 use crate::dispatch::Dispatch;
 use crate::error::Error;
@@ -11,6 +11,7 @@ use crate::pipeline::{Batch, Pipeline, Transaction};
 use crate::pubsub::Subscription;
 use crate::reply::FromReply;
 use crate::resp::Frame;
+use bytes::Bytes;
 use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -99,7 +100,14 @@ impl Client {
         let cache = config
             .tracking
             .as_ref()
-            .map(|t| Arc::new(Cache::new(t.capacity())));
+            .map(|t| {
+                Arc::new(Cache::new(CacheLimits {
+                    entries: t.capacity(),
+                    bytes: config.cache.max_bytes,
+                    ttl: config.cache.ttl,
+                    prefixes: t.prefixes(),
+                }))
+            });
         let handle = conn::spawn(config.clone(), established, cache.clone());
         // Blocking commands wait as long as their own timeout says: no response timeout there.
         let mut blocking_config = config.clone();
@@ -156,7 +164,8 @@ impl Client {
         if let Some(info) = call.cmd.info() {
             if info.is_blocking() {
                 call.blocking = Some(&self.blocking);
-            } else if info.is_cacheable() {
+            } else if info.is_cacheable() || info.name() == "MGET" {
+                // MGET is served key by key, from what GETs left in the cache.
                 call.cache = self.cache.as_ref();
             }
         }
@@ -208,12 +217,20 @@ impl Client {
     /// bytes, in-flight requests and a latency histogram. Blocking commands, which run on
     /// connections of their own, are not counted.
     pub fn stats(&self) -> crate::Stats {
-        self.handle.stats()
+        let mut stats = self.handle.stats();
+        stats.cache = self.cache_stats();
+        stats
     }
 
     /// How many replies the client-side cache holds (0 without client tracking).
     pub fn cached_replies(&self) -> usize {
         self.cache.as_ref().map_or(0, |c| c.len())
+    }
+
+    /// What the client-side cache has done (hits, misses, invalidations, evictions...), or
+    /// `None` without client tracking. Also in [`stats()`](Self::stats).
+    pub fn cache_stats(&self) -> Option<crate::CacheStats> {
+        self.cache.as_ref().map(|c| c.stats())
     }
 
     /// Opens a connection of its own, with this client's configuration, for commands that
@@ -275,6 +292,8 @@ pub struct Call<'a, T> {
     blocking: Option<&'a Arc<BlockingConnections>>,
     /// Set for cacheable reads when client-side caching is on.
     cache: Option<&'a Arc<Cache>>,
+    /// How long a reply kept in the cache may be served, if not the configuration's.
+    cache_ttl: Option<std::time::Duration>,
     reply: PhantomData<fn() -> T>,
 }
 
@@ -285,6 +304,7 @@ impl<'a, T> Call<'a, T> {
             cmd,
             blocking: None,
             cache: None,
+            cache_ttl: None,
             reply: PhantomData,
         }
     }
@@ -292,6 +312,22 @@ impl<'a, T> Call<'a, T> {
     /// The command as built so far.
     pub fn cmd(&self) -> &Cmd {
         &self.cmd
+    }
+
+    /// With client-side caching, serves this read's reply from the cache for at most `ttl`
+    /// (and never past its key's own time to live), in place of
+    /// [`Config::cache_ttl`](crate::Config::cache_ttl). No effect on reads that are not cached.
+    ///
+    /// ```no_run
+    /// # async fn run(client: sider::Client) -> Result<(), sider::Error> {
+    /// use sider::prelude::*;
+    /// use std::time::Duration;
+    /// let flags: Option<String> = client.get("flags").cache_ttl(Duration::from_secs(5)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn cache_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.cache_ttl = Some(ttl);
+        self
     }
 }
 
@@ -305,25 +341,10 @@ impl<T: FromReply> IntoFuture for Call<'_, T> {
             (Some(blocking), _) => State::Blocking(Box::pin(blocking.clone().call(self.cmd))),
             // A hit is looked up by the encoded command in place; only a miss copies it, as
             // the key its reply will be stored under.
-            (None, Some(cache)) => match cache.get(self.cmd.body_bytes()) {
-                Some(frame) => State::Ready(Some(frame)),
-                None => {
-                    let (tx, rx) = oneshot::channel();
-                    let waiter = match self.cmd.first_key() {
-                        Some(key) => Waiter::Cached {
-                            tx,
-                            key,
-                            command: self.cmd.body(),
-                        },
-                        None => Waiter::One(tx),
-                    };
-                    self.handle.send(Request {
-                        payload: conn::Payload::Cmd(self.cmd),
-                        waiter,
-                    });
-                    State::Shared(rx)
-                }
-            },
+            (None, Some(cache)) => {
+                let ttl = self.cache_ttl.or(cache.default_ttl());
+                cached(self.handle, cache, self.cmd, ttl)
+            }
             (None, None) => {
                 let (tx, rx) = oneshot::channel();
                 self.handle.send(Request {
@@ -339,6 +360,77 @@ impl<T: FromReply> IntoFuture for Call<'_, T> {
             reply: PhantomData,
         }
     }
+}
+
+/// A cacheable read: from the cache, or sent along with its keys' `PTTL` (which caps how long
+/// the reply is kept). `MGET` is looked up key by key (as `GET`s), and only the keys that miss
+/// go to the server, in one `MGET`.
+fn cached(handle: &Handle, cache: &Cache, cmd: Cmd, ttl: Option<std::time::Duration>) -> State {
+    let mget = cmd.name() == "MGET";
+    let (keys, mget) = if mget {
+        let gets: Vec<(Bytes, Bytes)> = cmd
+            .written_args()
+            .skip(1)
+            .map(|key| {
+                let get = Cmd::new("GET").arg(key);
+                (Bytes::copy_from_slice(key), get.body())
+            })
+            .collect();
+        let found = cache.get_many(gets.iter().map(|(_, get)| &get[..]));
+        let missed: Vec<(Bytes, Bytes)> = gets
+            .into_iter()
+            .zip(&found)
+            .filter(|(_, hit)| hit.is_none())
+            .map(|(pair, _)| pair)
+            .collect();
+        cache.count(found.len() - missed.len(), missed.len());
+        if missed.is_empty() {
+            let all = found.into_iter().map(|v| v.unwrap_or(Frame::Null)).collect();
+            return State::Ready(Some(Frame::Array(all)));
+        }
+        (missed, Some(found))
+    } else {
+        if let Some(frame) = cache.get(cmd.body_bytes()) {
+            return State::Ready(Some(frame));
+        }
+        match cmd.first_key() {
+            Some(key) => (vec![(key, cmd.body())], None),
+            None => (Vec::new(), None),
+        }
+    };
+    let (tx, rx) = oneshot::channel();
+    if keys.is_empty() {
+        handle.send(Request {
+            payload: conn::Payload::Cmd(cmd),
+            waiter: Waiter::One(tx),
+        });
+        return State::Shared(rx);
+    }
+    // PTTL of each key read, then the read (for MGET, of the keys that missed): one write.
+    let mut out = bytes::BytesMut::new();
+    for (key, _) in &keys {
+        Cmd::new("PTTL").arg(&key[..]).encode(&mut out);
+    }
+    if mget.is_some() {
+        let mut rest = Cmd::new("MGET");
+        for (key, _) in &keys {
+            rest.push_key(&key[..]);
+        }
+        rest.encode(&mut out);
+    } else {
+        cmd.encode(&mut out);
+    }
+    handle.send(Request {
+        payload: conn::Payload::Encoded(out.freeze()),
+        waiter: Waiter::Cached(Box::new(CachedRead {
+            tx,
+            keys,
+            ttl,
+            mget,
+            pttls: Vec::new(),
+        })),
+    });
+    State::Shared(rx)
 }
 
 /// The future of an awaited [`Call`].

@@ -247,6 +247,21 @@ impl Cmd {
         &self.body
     }
 
+    /// The arguments as written (name words first), each without its `$<len>` header.
+    pub(crate) fn written_args(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        let mut rest = &self.body[..];
+        std::iter::from_fn(move || {
+            let header_end = rest.iter().position(|&b| b == b'\n')?;
+            let len: usize = std::str::from_utf8(rest.get(1..header_end.checked_sub(1)?)?)
+                .ok()?
+                .parse()
+                .ok()?;
+            let data = rest.get(header_end + 1..header_end + 1 + len)?;
+            rest = rest.get(header_end + 1 + len + 2..)?;
+            Some(data)
+        })
+    }
+
     /// The bytes of the first key, when one was written as a key.
     pub(crate) fn first_key(&self) -> Option<Bytes> {
         let index = self.first_key_index()?;

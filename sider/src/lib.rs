@@ -77,7 +77,9 @@ pub use cmd::Cmd;
 pub use commands::Commands;
 #[cfg(feature = "tls")]
 pub use conn::TlsConfig;
-pub use conn::{Addr, Config, Event, Message, Protocol, ServerInfo, SubscriptionKind, Tracking};
+pub use conn::{
+    Addr, CacheStats, Config, Event, Message, Protocol, ServerInfo, SubscriptionKind, Tracking,
+};
 pub use connection::Connection;
 pub use dispatch::Dispatch;
 pub use error::{Error, ErrorKind, ReplyError, ServerError};

@@ -69,6 +69,7 @@ impl Counters {
             bytes_written: get(&self.bytes_written),
             bytes_read: get(&self.bytes_read),
             latency,
+            cache: None,
         }
     }
 }
@@ -110,6 +111,9 @@ pub struct Stats {
     pub bytes_read: u64,
     /// Requests by latency bucket ([`LATENCY_BUCKETS_US`], then slower).
     pub latency: [u64; LATENCY_BUCKETS_US.len() + 1],
+    /// The client-side cache's hits, misses, invalidations and evictions, when caching is on
+    /// ([`Client::stats`](crate::Client::stats) only).
+    pub cache: Option<crate::CacheStats>,
 }
 
 impl std::fmt::Display for Stats {
@@ -138,6 +142,15 @@ impl std::fmt::Display for Stats {
                 None => write!(f, " [{lower} µs-) {count}")?,
             }
             lower = LATENCY_BUCKETS_US.get(i).copied().unwrap_or(lower);
+        }
+        if let Some(c) = &self.cache {
+            write!(
+                f,
+                "\ncache: hits {} · misses {} · invalidated {} · evicted {} · expired {} · \
+                 emptied on disconnect {} · holds {} entries, {} B",
+                c.hits, c.misses, c.invalidated, c.evicted, c.expired, c.disconnects, c.entries,
+                c.bytes
+            )?;
         }
         Ok(())
     }

@@ -8,12 +8,25 @@ use std::time::Duration;
 
 #[tokio::test]
 async fn a_server_that_stops_reading_makes_commands_fail_busy() -> anyhow::Result<()> {
-    // A peer that accepts and never reads: the slowest server there is. RESP2 without
-    // credentials sends no handshake, so nothing needs answering.
+    // A peer that answers the handshake and then never reads: the slowest server there is.
+    // Under RESP2 the handshake is one write of `INFO server` and two `CLIENT SETINFO`s; it
+    // answers them as a Redis 7.0 would (the version, and two refusals), then only holds on.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let port = listener.local_addr()?.port();
     let held = tokio::spawn(async move {
-        let (socket, _) = listener.accept().await?;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut socket, _) = listener.accept().await?;
+        let mut seen = Vec::new();
+        while seen.windows(7).filter(|w| w == b"SETINFO").count() < 2 {
+            let mut buf = [0u8; 1024];
+            let n = socket.read(&mut buf).await?;
+            anyhow::ensure!(n > 0, "the client left during the handshake");
+            seen.extend_from_slice(&buf[..n]);
+        }
+        let info = "redis_version:7.0.0\r\n";
+        let refusal = "-ERR unknown subcommand 'SETINFO'. Try CLIENT HELP.\r\n";
+        let replies = format!("${}\r\n{info}\r\n{refusal}{refusal}", info.len());
+        socket.write_all(replies.as_bytes()).await?;
         tokio::time::sleep(Duration::from_secs(30)).await;
         drop(socket);
         anyhow::Ok(())

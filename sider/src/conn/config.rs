@@ -107,7 +107,16 @@ pub struct Config {
     pub(crate) reconnect_backoff: (Duration, Duration),
     pub(crate) max_queued_bytes: usize,
     pub(crate) tracking: Option<super::push::Tracking>,
+    pub(crate) cache: CacheOptions,
     pub(crate) limits: Limits,
+}
+
+/// Client-side caching's bounds beyond the entry count (see [`Config::cache_max_bytes`]...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CacheOptions {
+    pub(crate) max_bytes: usize,
+    pub(crate) ttl: Option<Duration>,
+    pub(crate) health_check: Duration,
 }
 
 impl fmt::Debug for Config {
@@ -126,6 +135,7 @@ impl fmt::Debug for Config {
             .field("reconnect_backoff", &self.reconnect_backoff)
             .field("max_queued_bytes", &self.max_queued_bytes)
             .field("tracking", &self.tracking)
+            .field("cache", &self.cache)
             .field("limits", &self.limits)
             .finish()
     }
@@ -147,6 +157,11 @@ impl Config {
             reconnect_backoff: (Duration::from_millis(50), Duration::from_secs(2)),
             max_queued_bytes: 256 * 1024 * 1024,
             tracking: None,
+            cache: CacheOptions {
+                max_bytes: 64 * 1024 * 1024,
+                ttl: None,
+                health_check: Duration::from_secs(2),
+            },
             limits: Limits::default(),
         }
     }
@@ -374,11 +389,43 @@ impl Config {
         self
     }
 
-    /// Turns on client-side caching (RESP3 only): the connection sends `CLIENT TRACKING ON`,
-    /// replies to reads the spec marks cacheable are kept (up to the capacity), and the
-    /// server's invalidation pushes evict them. A reconnect empties the cache.
+    /// Turns on client-side caching (RESP3 only; under RESP2 connecting fails with
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config)): the connection sends
+    /// `CLIENT TRACKING ON`, replies to reads the spec marks cacheable are kept (up to the
+    /// capacity, least recently used evicted first), and the server's invalidation pushes evict
+    /// them. `MGET` is served key by key: hits from the cache, misses in one request.
+    ///
+    /// Invalidations are only as good as the connection that carries them, so the cache is
+    /// emptied the moment that connection is known to be lost (an error, the server closing it,
+    /// a failed [health check](Self::cache_health_check)), and no hit is served until a new
+    /// connection has turned tracking on again. Each entry also expires with its key: its
+    /// `PTTL` is read along with a missed read, and caps its life.
     pub fn client_tracking(mut self, tracking: super::push::Tracking) -> Config {
         self.tracking = Some(tracking);
+        self
+    }
+
+    /// Bounds the client-side cache in bytes (the commands, keys and replies kept, plus about
+    /// 100 bytes of bookkeeping each), as well as in entries. Default: 64 MiB.
+    pub fn cache_max_bytes(mut self, bytes: usize) -> Config {
+        self.cache.max_bytes = bytes;
+        self
+    }
+
+    /// The longest a cached reply is served (unless a read sets its own with
+    /// [`Call::cache_ttl`](crate::Call::cache_ttl)); it never outlives its key's own time to
+    /// live either. Default: none (until invalidated or evicted).
+    pub fn cache_ttl(mut self, ttl: Duration) -> Config {
+        self.cache.ttl = Some(ttl);
+        self
+    }
+
+    /// How soon an idle caching connection notices it is dead when nothing tells it (a network
+    /// that drops packets, a frozen server): after `interval` with nothing read, the driver
+    /// sends `PING`, and a connection still silent one `interval` later is dropped, with the
+    /// cache. A closed or reset connection is noticed at once, without it. Default: 2 s.
+    pub fn cache_health_check(mut self, interval: Duration) -> Config {
+        self.cache.health_check = interval.max(Duration::from_millis(1));
         self
     }
 

@@ -13,7 +13,9 @@
 use super::config::{Addr, Config, Protocol};
 use super::direct::{Sent, WriteSide, Written};
 use super::handshake::{connect, Established};
-use super::push::{Cache, PubSubOp, PushSink, Routed, Router};
+use super::health::{Check, Health};
+use super::cache::Cache;
+use super::push::{PubSubOp, PushSink, Routed, Router};
 use super::request::{Payload, Request, Step, Waiter};
 use super::server::ServerInfo;
 use super::stream::Reader;
@@ -312,8 +314,10 @@ async fn run(
             }
         };
         if let Some(cache) = &router.cache {
-            // Invalidations sent while disconnected are lost: nothing cached can be trusted.
-            cache.clear();
+            // Tracking is on for this connection (the handshake turned it on): invalidations
+            // flow again. Whatever was kept before is dropped: those sent while disconnected
+            // are lost.
+            cache.connected();
         }
         #[cfg(feature = "tracing")]
         if let Some(previous) = last_addr.replace(established.addr.clone()) {
@@ -429,6 +433,8 @@ struct Connection {
     protocol: Protocol,
     /// For explaining a command this server does not know (see `CommandInfo::explain_unknown`).
     server: Arc<ServerInfo>,
+    /// With client-side caching: notices a silent connection (see `health.rs`).
+    health: Option<Health>,
     router: Router,
 }
 
@@ -459,6 +465,10 @@ impl Connection {
             shared,
             protocol: established.protocol,
             server: established.server,
+            health: router
+                .cache
+                .as_ref()
+                .map(|_| Health::new(config.cache.health_check)),
             router,
         };
         // Callers' commands are timed by the same timer: it runs while the connection lives.
@@ -623,6 +633,11 @@ impl Connection {
     ) -> Poll<Result<(), Error>> {
         match self.poll_inner(cx, rx) {
             Poll::Ready(Err(err)) => {
+                // The connection carrying invalidations is gone: from this moment no cached
+                // reply can be trusted, and none is served until a new one turns tracking on.
+                if let Some(cache) = &self.router.cache {
+                    cache.disconnected();
+                }
                 // Counted before any waiter hears of it: a waiter woken on another thread may
                 // at once check whether its connection broke (a pool deciding to reuse it).
                 self.shared.failures.fetch_add(1, Ordering::Relaxed);
@@ -697,6 +712,25 @@ impl Connection {
                 }
             }
             if !progress {
+                match self.check_health(cx) {
+                    Check::Fine => {}
+                    Check::Ping => {
+                        self.send_internal(Cmd::new("PING"), 1);
+                        continue;
+                    }
+                    Check::Dead => {
+                        event!(warn, addr = %self.addr, "health check failed");
+                        return Poll::Ready(Err(Error::timeout(format!(
+                            "health check: {} answered no PING",
+                            self.addr
+                        ))));
+                    }
+                    Check::Suspect => {
+                        if let Some(cache) = &self.router.cache {
+                            cache.disconnected();
+                        }
+                    }
+                }
                 if self.timed_out(cx) {
                     event!(warn, addr = %self.addr, waiting = self.waiting.len(), "response timeout");
                     return Poll::Ready(Err(Error::timeout(format!(
@@ -706,6 +740,23 @@ impl Connection {
                 }
                 return Poll::Pending;
             }
+        }
+    }
+
+    /// The health check of a caching connection (see `health.rs`).
+    fn check_health(&mut self, cx: &mut Context<'_>) -> Check {
+        if self.health.is_none() {
+            return Check::Fine;
+        }
+        self.take_pending();
+        // Only the driver's own commands (a PING, renewed subscriptions) owed: idle.
+        let idle = self
+            .waiting
+            .iter()
+            .all(|(w, _)| matches!(w, Waiter::Subscribe { tx: None, .. }));
+        match &mut self.health {
+            Some(health) => health.poll(cx, idle),
+            None => Check::Fine,
         }
     }
 
@@ -824,6 +875,14 @@ impl Connection {
             ))),
             Poll::Ready(Ok(n)) => {
                 Counters::add(&self.shared.counters.bytes_read, n as u64);
+                if let Some(health) = &mut self.health {
+                    if health.heard() {
+                        // Heard again after a suspension: invalidations were late, not lost.
+                        if let Some(cache) = &self.router.cache {
+                            cache.connected();
+                        }
+                    }
+                }
                 self.dispatch()?;
                 // The response timeout bounds the server's silence, not how long a reply takes
                 // to arrive: a large value on a slow link is still coming while bytes come.
@@ -900,14 +959,11 @@ impl Connection {
                 let waited = now.saturating_duration_since(queued.at);
                 self.shared.counters.record_latency(waited);
                 queued.finish(&last);
-                if let (Waiter::Cached { key, command, .. }, Some(cache)) =
-                    (&waiter, &self.router.cache)
-                {
-                    if !matches!(last, Frame::Error(_)) {
-                        cache.insert(key.clone(), command.clone(), last.clone());
-                    }
+                match waiter {
+                    // Stored now, in stream order: an invalidation read later removes it.
+                    Waiter::Cached(read) => read.complete(last, self.router.cache.as_deref()),
+                    waiter => waiter.complete(last),
                 }
-                waiter.complete(last);
             }
         }
         Ok(())

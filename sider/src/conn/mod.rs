@@ -3,10 +3,12 @@
 //!
 //! Imports from `resp`, `cmd`, `error`; knows nothing of typed commands.
 
+mod cache;
 mod config;
 mod direct;
 mod driver;
 mod handshake;
+mod health;
 mod push;
 mod request;
 mod sentinel;
@@ -19,9 +21,11 @@ mod trace;
 pub use config::{Addr, Config, Protocol};
 pub(crate) use driver::{spawn, Handle};
 pub(crate) use handshake::connect;
-pub(crate) use push::{Cache, PubSubOp};
+pub(crate) use cache::{Cache, CacheLimits};
+pub use cache::CacheStats;
+pub(crate) use push::PubSubOp;
 pub use push::{Event, Message, SubscriptionKind, Tracking};
-pub(crate) use request::{Payload, ReplySink, Request, Waiter};
+pub(crate) use request::{CachedRead, Payload, ReplySink, Request, Waiter};
 pub(crate) use sentinel::{primary_addr, replica_addrs};
 pub use server::ServerInfo;
 #[cfg(feature = "tls")]

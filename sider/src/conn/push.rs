@@ -5,13 +5,14 @@
 //! client-side cache (filled and invalidated in stream order, so a stale value can never be
 //! stored after its invalidation), and where other pushes go.
 
+use super::cache::Cache;
 use super::config::Protocol;
 use crate::cmd::Cmd;
 use crate::error::Error;
 use crate::reply::FromReply;
 use crate::resp::Frame;
 use bytes::Bytes;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
@@ -101,6 +102,11 @@ pub(crate) enum PubSubOp {
 }
 
 /// Client-side caching: how invalidations are asked for.
+///
+/// The bounds in bytes and in time, and the health check of an idle connection, are set on
+/// [`Config`](crate::Config): [`cache_max_bytes`](crate::Config::cache_max_bytes),
+/// [`cache_ttl`](crate::Config::cache_ttl) (and [`Call::cache_ttl`](crate::Call::cache_ttl) per
+/// read), [`cache_health_check`](crate::Config::cache_health_check).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Tracking {
@@ -109,7 +115,8 @@ pub enum Tracking {
         /// The most replies kept.
         capacity: usize,
     },
-    /// `CLIENT TRACKING ON BCAST PREFIX ...`: invalidations for every key under the prefixes.
+    /// `CLIENT TRACKING ON BCAST PREFIX ...`: invalidations for every key under the prefixes,
+    /// whether this client read it or not (the server keeps no per-client key table).
     Broadcast {
         /// Key prefixes to track (all keys when empty).
         prefixes: Vec<String>,
@@ -119,6 +126,17 @@ pub enum Tracking {
 }
 
 impl Tracking {
+    /// The prefixes of broadcast mode (none otherwise).
+    pub(crate) fn prefixes(&self) -> Vec<Bytes> {
+        match self {
+            Tracking::Broadcast { prefixes, .. } => prefixes
+                .iter()
+                .map(|p| Bytes::copy_from_slice(p.as_bytes()))
+                .collect(),
+            Tracking::Default { .. } => Vec::new(),
+        }
+    }
+
     pub(crate) fn capacity(&self) -> usize {
         match self {
             Tracking::Default { capacity } | Tracking::Broadcast { capacity, .. } => *capacity,
@@ -134,81 +152,6 @@ impl Tracking {
             }
         }
         cmd
-    }
-}
-
-/// A bounded cache of replies to cacheable reads, keyed by the encoded command.
-#[derive(Debug)]
-pub(crate) struct Cache {
-    inner: Mutex<CacheInner>,
-    capacity: usize,
-}
-
-#[derive(Debug, Default)]
-struct CacheInner {
-    replies: HashMap<Bytes, (Bytes, Frame)>,
-    by_key: HashMap<Bytes, Vec<Bytes>>,
-    /// Insertion order, for evicting the oldest when full.
-    order: VecDeque<Bytes>,
-}
-
-impl Cache {
-    pub(crate) fn new(capacity: usize) -> Cache {
-        Cache {
-            inner: Mutex::new(CacheInner::default()),
-            capacity: capacity.max(1),
-        }
-    }
-
-    pub(crate) fn get(&self, command: &[u8]) -> Option<Frame> {
-        let inner = self.inner.lock().ok()?;
-        inner.replies.get(command).map(|(_, frame)| frame.clone())
-    }
-
-    pub(crate) fn insert(&self, key: Bytes, command: Bytes, frame: Frame) {
-        let Ok(mut inner) = self.inner.lock() else {
-            return;
-        };
-        while inner.replies.len() >= self.capacity {
-            let Some(oldest) = inner.order.pop_front() else {
-                break;
-            };
-            if let Some((key, _)) = inner.replies.remove(&oldest) {
-                if let Some(list) = inner.by_key.get_mut(&key) {
-                    list.retain(|c| c != &oldest);
-                }
-            }
-        }
-        if inner
-            .replies
-            .insert(command.clone(), (key.clone(), frame))
-            .is_none()
-        {
-            inner.order.push_back(command.clone());
-            inner.by_key.entry(key).or_default().push(command);
-        }
-    }
-
-    fn invalidate(&self, key: &[u8]) {
-        let Ok(mut inner) = self.inner.lock() else {
-            return;
-        };
-        if let Some(commands) = inner.by_key.remove(key) {
-            for command in commands {
-                inner.replies.remove(&command);
-                inner.order.retain(|c| c != &command);
-            }
-        }
-    }
-
-    pub(crate) fn clear(&self) {
-        if let Ok(mut inner) = self.inner.lock() {
-            *inner = CacheInner::default();
-        }
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.inner.lock().map(|i| i.replies.len()).unwrap_or(0)
     }
 }
 
@@ -348,7 +291,7 @@ impl Router {
                         .iter()
                         .filter_map(text)
                         .for_each(|k| cache.invalidate(k)),
-                    _ => cache.clear(), // a null: the server flushed everything
+                    _ => cache.flush(), // a null: the server flushed everything
                 }
             }
             return Routed::Done;

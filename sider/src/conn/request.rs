@@ -4,11 +4,13 @@
 //! Imports from `cmd`, `error`, `resp` and `push`; the driver and the callers' write path
 //! (`direct`) both work on these.
 
+use super::cache::Cache;
 use super::push::PubSubOp;
 use crate::cmd::Cmd;
 use crate::error::Error;
 use crate::resp::Frame;
 use bytes::Bytes;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 /// What a request sends.
@@ -60,13 +62,9 @@ pub(crate) enum Waiter {
         frames: Vec<Frame>,
         tx: oneshot::Sender<Result<Vec<Frame>, Error>>,
     },
-    /// One cacheable read: its reply is stored in the client-side cache, in stream order with
-    /// invalidations, before it is handed over.
-    Cached {
-        tx: oneshot::Sender<Result<Frame, Error>>,
-        key: Bytes,
-        command: Bytes,
-    },
+    /// A cacheable read that missed: its reply is stored in the client-side cache, in stream
+    /// order with invalidations, before it is handed over.
+    Cached(Box<CachedRead>),
     /// A subscription change: completes after one confirmation push per channel sent.
     Subscribe {
         remaining: usize,
@@ -94,8 +92,19 @@ impl Waiter {
     /// command's waiter, which must then be popped and completed with it.
     pub(super) fn push(&mut self, frame: Frame) -> Step {
         let done = match self {
-            Waiter::One(_) | Waiter::Cached { .. } | Waiter::Subscribe { .. } | Waiter::Nobody => {
+            Waiter::One(_) | Waiter::Subscribe { .. } | Waiter::Nobody => {
                 return Step::Single(frame)
+            }
+            Waiter::Cached(read) => {
+                // The keys' PTTL replies come first, then the read's own.
+                if read.pttls.len() < read.keys.len() {
+                    read.pttls.push(match frame {
+                        Frame::Integer(ms) => ms,
+                        _ => -1,
+                    });
+                    return Step::More;
+                }
+                return Step::Single(frame);
             }
             Waiter::Many {
                 expected, frames, ..
@@ -155,6 +164,7 @@ impl Waiter {
             | Waiter::Sink { expected, .. }
             | Waiter::Discard { expected, .. } => *expected,
             Waiter::Nobody => 0,
+            Waiter::Cached(read) => read.keys.len() + 1,
             _ => 1,
         }
     }
@@ -162,7 +172,8 @@ impl Waiter {
     /// Delivers the completed result. A receiver that is gone has nothing to learn.
     pub(super) fn complete(self, single: Frame) {
         match self {
-            Waiter::One(tx) | Waiter::Cached { tx, .. } => drop(tx.send(Ok(single))),
+            Waiter::One(tx) => drop(tx.send(Ok(single))),
+            Waiter::Cached(read) => read.complete(single, None),
             Waiter::Subscribe { tx, .. } => {
                 if let Some(tx) = tx {
                     drop(tx.send(Ok(single)));
@@ -177,7 +188,8 @@ impl Waiter {
 
     pub(crate) fn fail(self, err: Error) {
         match self {
-            Waiter::One(tx) | Waiter::Cached { tx, .. } => drop(tx.send(Err(err))),
+            Waiter::One(tx) => drop(tx.send(Err(err))),
+            Waiter::Cached(read) => drop(read.tx.send(Err(err))),
             Waiter::Subscribe { tx, .. } => {
                 if let Some(tx) = tx {
                     drop(tx.send(Err(err)));
@@ -188,6 +200,60 @@ impl Waiter {
             Waiter::Discard { tx, .. } => drop(tx.send(Err(err))),
             Waiter::Nobody => {}
         }
+    }
+}
+
+/// A cacheable read that missed, sent as `PTTL key` for each key read, then the read itself.
+#[derive(Debug)]
+pub(crate) struct CachedRead {
+    pub(crate) tx: oneshot::Sender<Result<Frame, Error>>,
+    /// Each key read and the encoded command whose reply is kept for it: the read itself, or
+    /// for `MGET`, a `GET` of each key that missed.
+    pub(crate) keys: Vec<(Bytes, Bytes)>,
+    /// The longest the entries may live, from the call or the configuration.
+    pub(crate) ttl: Option<Duration>,
+    /// For `MGET`: the reply of every key asked, in order, `None` where it missed (filled from
+    /// the reply of `MGET` over the misses).
+    pub(crate) mget: Option<Vec<Option<Frame>>>,
+    /// The keys' `PTTL` replies so far.
+    pub(crate) pttls: Vec<i64>,
+}
+
+impl CachedRead {
+    /// Stores the reply (unless it is an error, or the cache is dead) and hands it over.
+    pub(crate) fn complete(self, reply: Frame, cache: Option<&Cache>) {
+        let now = Instant::now();
+        let store = |cache: &Cache, (key, command): (Bytes, Bytes), pttl: i64, frame: Frame| {
+            let own = u64::try_from(pttl).ok().map(Duration::from_millis);
+            let life = match (self.ttl, own) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            cache.insert(key, command, frame, life.map(|d| now + d));
+        };
+        let pttls = self.pttls.into_iter().chain(std::iter::repeat(-1));
+        let reply = match (self.mget, reply) {
+            (Some(mut all), Frame::Array(values)) if values.len() == self.keys.len() => {
+                let missed = all.iter_mut().filter(|slot| slot.is_none());
+                for (((slot, value), key), pttl) in missed.zip(values).zip(self.keys).zip(pttls) {
+                    if let Some(cache) = cache {
+                        store(cache, key, pttl, value.clone());
+                    }
+                    *slot = Some(value);
+                }
+                Frame::Array(all.into_iter().map(|v| v.unwrap_or(Frame::Null)).collect())
+            }
+            (Some(_), other) => other, // an error (or a shape MGET never sends): as it came
+            (None, Frame::Error(line)) => Frame::Error(line),
+            (None, frame) => {
+                if let (Some(cache), Some(key)) = (cache, self.keys.into_iter().next()) {
+                    let pttl = pttls.into_iter().next().unwrap_or(-1);
+                    store(cache, key, pttl, frame.clone());
+                }
+                frame
+            }
+        };
+        drop(self.tx.send(Ok(reply)));
     }
 }
 

@@ -1,0 +1,578 @@
+//! The client-side cache: replies to cacheable reads, kept while the connection that carries
+//! their invalidations lives.
+//!
+//! The rule Redis states for tracking holds here: invalidations are only as good as the
+//! connection that carries them. So the cache is *live* only while such a connection is up: the
+//! driver empties it and marks it dead the moment that connection is known to be gone (an error,
+//! the server closing it, a failed health check), before any waiter hears of the loss, and marks
+//! it live again once a new connection has turned tracking on. No hit is served while it is dead.
+//!
+//! Entries are bounded in number and in bytes, and evicted least recently used first. Each may
+//! carry an expiry: the smaller of the caller's (or [`Config::cache_ttl`]'s) time to live and the
+//! key's own (`PTTL`, read along with the reply). Lookup, insertion, eviction and invalidation of
+//! a key are O(1) in the size of the cache: entries live in a slab threaded by a doubly linked
+//! list (recency), with maps from the encoded command and from the key to their slots.
+//!
+//! [`Config::cache_ttl`]: super::Config::cache_ttl
+
+use crate::resp::Frame;
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// No slot: the end of the recency list.
+const NIL: u32 = u32::MAX;
+
+/// Bytes counted for an entry beyond its command, key and reply: the slab slot and map entries.
+const ENTRY_OVERHEAD: usize = 96;
+
+/// The bounds of a cache.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct CacheLimits {
+    /// The most entries kept.
+    pub(crate) entries: usize,
+    /// The most bytes kept (commands, keys, replies and bookkeeping).
+    pub(crate) bytes: usize,
+    /// The longest an entry lives, unless a call says otherwise.
+    pub(crate) ttl: Option<Duration>,
+    /// In broadcast mode, the key prefixes the server sends invalidations for: a key under
+    /// none of them is never kept, since nothing would invalidate it. Empty: every key.
+    pub(crate) prefixes: Vec<Bytes>,
+}
+
+/// What the cache has done since the client connected; part of [`Stats`](crate::Stats).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CacheStats {
+    /// Reads answered from the cache.
+    pub hits: u64,
+    /// Cacheable reads that went to the server (MGET counts each key).
+    pub misses: u64,
+    /// Entries dropped by the server's invalidations (a flush counts every entry it drops).
+    pub invalidated: u64,
+    /// Entries dropped to stay within the bounds.
+    pub evicted: u64,
+    /// Entries dropped because their time to live (theirs or their key's) ran out.
+    pub expired: u64,
+    /// Times the cache was emptied because the connection carrying invalidations was lost.
+    pub disconnects: u64,
+    /// Entries held now.
+    pub entries: usize,
+    /// Bytes held now, as counted against [`Config::cache_max_bytes`](crate::Config::cache_max_bytes).
+    pub bytes: usize,
+}
+
+/// The cache of one client, shared by its handles (which read it) and its driver (which fills
+/// and invalidates it in stream order).
+#[derive(Debug)]
+pub(crate) struct Cache {
+    store: Mutex<Store>,
+    limits: CacheLimits,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    invalidated: AtomicU64,
+    evicted: AtomicU64,
+    expired: AtomicU64,
+    disconnects: AtomicU64,
+}
+
+#[derive(Debug)]
+struct Entry {
+    command: Bytes,
+    key: Bytes,
+    frame: Frame,
+    size: usize,
+    expires: Option<Instant>,
+}
+
+#[derive(Debug)]
+struct Slot {
+    entry: Option<Entry>,
+    /// Toward the most recently used.
+    prev: u32,
+    /// Toward the least recently used.
+    next: u32,
+}
+
+#[derive(Debug)]
+struct Store {
+    /// Whether a connection carrying invalidations is up.
+    live: bool,
+    by_command: HashMap<Bytes, u32>,
+    by_key: HashMap<Bytes, Vec<u32>>,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    /// Most recently used.
+    head: u32,
+    /// Least recently used: evicted first.
+    tail: u32,
+    bytes: usize,
+}
+
+impl Store {
+    fn new() -> Store {
+        Store {
+            live: false,
+            by_command: HashMap::new(),
+            by_key: HashMap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            head: NIL,
+            tail: NIL,
+            bytes: 0,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.by_command.len()
+    }
+
+    fn unlink(&mut self, i: u32) {
+        let (prev, next) = {
+            let slot = &self.slots[i as usize];
+            (slot.prev, slot.next)
+        };
+        match prev {
+            NIL => self.head = next,
+            p => self.slots[p as usize].next = next,
+        }
+        match next {
+            NIL => self.tail = prev,
+            n => self.slots[n as usize].prev = prev,
+        }
+    }
+
+    fn push_front(&mut self, i: u32) {
+        let old = self.head;
+        {
+            let slot = &mut self.slots[i as usize];
+            slot.prev = NIL;
+            slot.next = old;
+        }
+        match old {
+            NIL => self.tail = i,
+            o => self.slots[o as usize].prev = i,
+        }
+        self.head = i;
+    }
+
+    /// Removes slot `i` everywhere; `from_key` is false when the caller already took the key's
+    /// list of slots.
+    fn remove(&mut self, i: u32, from_key: bool) -> Option<Entry> {
+        let entry = self.slots.get_mut(i as usize)?.entry.take()?;
+        self.unlink(i);
+        self.free.push(i);
+        self.by_command.remove(&entry.command);
+        self.bytes -= entry.size;
+        if from_key {
+            if let Some(list) = self.by_key.get_mut(&entry.key) {
+                if let Some(at) = list.iter().position(|&s| s == i) {
+                    list.swap_remove(at);
+                }
+                if list.is_empty() {
+                    self.by_key.remove(&entry.key);
+                }
+            }
+        }
+        Some(entry)
+    }
+
+    fn insert(&mut self, entry: Entry) {
+        let i = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                let i = u32::try_from(self.slots.len()).unwrap_or(NIL);
+                if i == NIL {
+                    return; // four billion entries: keep what is there
+                }
+                self.slots.push(Slot {
+                    entry: None,
+                    prev: NIL,
+                    next: NIL,
+                });
+                i
+            }
+        };
+        self.bytes += entry.size;
+        self.by_command.insert(entry.command.clone(), i);
+        self.by_key.entry(entry.key.clone()).or_default().push(i);
+        self.slots[i as usize].entry = Some(entry);
+        self.push_front(i);
+    }
+
+    fn clear(&mut self) -> usize {
+        let dropped = self.len();
+        let live = self.live;
+        *self = Store::new();
+        self.live = live;
+        dropped
+    }
+}
+
+impl Cache {
+    pub(crate) fn new(limits: CacheLimits) -> Cache {
+        Cache {
+            store: Mutex::new(Store::new()),
+            limits: CacheLimits {
+                entries: limits.entries.max(1),
+                ..limits
+            },
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            invalidated: AtomicU64::new(0),
+            evicted: AtomicU64::new(0),
+            expired: AtomicU64::new(0),
+            disconnects: AtomicU64::new(0),
+        }
+    }
+
+    fn store(&self) -> MutexGuard<'_, Store> {
+        // A panic while holding the lock leaves at worst a partly updated entry list; nothing
+        // in it can be trusted, so start again empty (and dead until the next connection).
+        self.store.lock().unwrap_or_else(|poisoned| {
+            let mut store = poisoned.into_inner();
+            *store = Store::new();
+            store
+        })
+    }
+
+    /// The time to live an entry gets when its call names none.
+    pub(crate) fn default_ttl(&self) -> Option<Duration> {
+        self.limits.ttl
+    }
+
+    /// The reply cached for an encoded command, if the cache is live and holds an unexpired one.
+    /// Counts a hit or a miss.
+    pub(crate) fn get(&self, command: &[u8]) -> Option<Frame> {
+        let found = self.lookup(command, Instant::now());
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    fn lookup(&self, command: &[u8], now: Instant) -> Option<Frame> {
+        let mut store = self.store();
+        if !store.live {
+            return None;
+        }
+        let i = *store.by_command.get(command)?;
+        let expired = store.slots[i as usize]
+            .entry
+            .as_ref()
+            .is_some_and(|e| e.expires.is_some_and(|at| at <= now));
+        if expired {
+            store.remove(i, true);
+            self.expired.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        store.unlink(i);
+        store.push_front(i);
+        store.slots[i as usize].entry.as_ref().map(|e| e.frame.clone())
+    }
+
+    /// Counts reads that were looked up elsewhere (MGET's keys) as hits and misses.
+    pub(crate) fn count(&self, hits: usize, misses: usize) {
+        self.hits.fetch_add(hits as u64, Ordering::Relaxed);
+        self.misses.fetch_add(misses as u64, Ordering::Relaxed);
+    }
+
+    /// Looks up several encoded commands at once (MGET's keys, as GETs), without counting.
+    pub(crate) fn get_many<'a>(
+        &self,
+        commands: impl Iterator<Item = &'a [u8]>,
+    ) -> Vec<Option<Frame>> {
+        let now = Instant::now();
+        commands.map(|c| self.lookup(c, now)).collect()
+    }
+
+    /// Keeps `frame` as the reply to `command` (which reads `key`) until it is invalidated,
+    /// evicted, or `expires`. Called by the driver in stream order, so an invalidation read
+    /// after this reply removes it. Nothing is kept while the cache is dead.
+    pub(crate) fn insert(&self, key: Bytes, command: Bytes, frame: Frame, expires: Option<Instant>) {
+        let size = ENTRY_OVERHEAD + command.len() + key.len() + frame_size(&frame);
+        if size > self.limits.bytes {
+            return;
+        }
+        let prefixes = &self.limits.prefixes;
+        if !prefixes.is_empty() && !prefixes.iter().any(|p| key.starts_with(p)) {
+            return;
+        }
+        let mut store = self.store();
+        if !store.live {
+            return;
+        }
+        if let Some(&i) = store.by_command.get(&command) {
+            store.remove(i, true);
+        }
+        let mut evicted = 0;
+        while store.len() >= self.limits.entries || store.bytes + size > self.limits.bytes {
+            let tail = store.tail;
+            if tail == NIL || store.remove(tail, true).is_none() {
+                break;
+            }
+            evicted += 1;
+        }
+        store.insert(Entry {
+            command,
+            key,
+            frame,
+            size,
+            expires,
+        });
+        drop(store);
+        if evicted > 0 {
+            self.evicted.fetch_add(evicted, Ordering::Relaxed);
+        }
+    }
+
+    /// Drops every entry that reads `key` (an invalidation push).
+    pub(crate) fn invalidate(&self, key: &[u8]) {
+        let mut store = self.store();
+        let Some(slots) = store.by_key.remove(key) else {
+            return;
+        };
+        let n = slots.len() as u64;
+        for i in slots {
+            store.remove(i, false);
+        }
+        drop(store);
+        self.invalidated.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Drops everything (a null invalidation: the server flushed its keys).
+    pub(crate) fn flush(&self) {
+        let dropped = self.store().clear();
+        self.invalidated.fetch_add(dropped as u64, Ordering::Relaxed);
+    }
+
+    /// The connection carrying invalidations is gone: drop everything and serve no hit until
+    /// [`connected`](Self::connected).
+    pub(crate) fn disconnected(&self) {
+        let mut store = self.store();
+        let was_live = store.live;
+        store.clear();
+        store.live = false;
+        drop(store);
+        if was_live {
+            self.disconnects.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A new connection has turned tracking on: invalidations flow again. Whatever was kept
+    /// before is dropped, since invalidations sent while disconnected are lost.
+    pub(crate) fn connected(&self) {
+        let mut store = self.store();
+        store.clear();
+        store.live = true;
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.store().len()
+    }
+
+    pub(crate) fn stats(&self) -> CacheStats {
+        let (entries, bytes) = {
+            let store = self.store();
+            (store.len(), store.bytes)
+        };
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            invalidated: self.invalidated.load(Ordering::Relaxed),
+            evicted: self.evicted.load(Ordering::Relaxed),
+            expired: self.expired.load(Ordering::Relaxed),
+            disconnects: self.disconnects.load(Ordering::Relaxed),
+            entries,
+            bytes,
+        }
+    }
+}
+
+/// About how many bytes a reply holds.
+fn frame_size(frame: &Frame) -> usize {
+    const HEADER: usize = 16;
+    HEADER
+        + match frame {
+            Frame::Simple(b) | Frame::Error(b) | Frame::Bulk(b) | Frame::BigNumber(b) => b.len(),
+            Frame::Verbatim { data, .. } => data.len(),
+            Frame::Array(items) | Frame::Set(items) | Frame::Push(items) => {
+                items.iter().map(frame_size).sum()
+            }
+            Frame::Map(pairs) => pairs.iter().map(|(k, v)| frame_size(k) + frame_size(v)).sum(),
+            Frame::Attribute { attrs, value } => {
+                attrs
+                    .iter()
+                    .map(|(k, v)| frame_size(k) + frame_size(v))
+                    .sum::<usize>()
+                    + frame_size(value)
+            }
+            Frame::Integer(_) | Frame::Null | Frame::Boolean(_) | Frame::Double(_) => 0,
+        }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(entries: usize, bytes: usize) -> CacheLimits {
+        CacheLimits {
+            entries,
+            bytes,
+            ttl: None,
+            prefixes: Vec::new(),
+        }
+    }
+
+    fn live(limits: CacheLimits) -> Cache {
+        let cache = Cache::new(limits);
+        cache.connected();
+        cache
+    }
+
+    fn b(s: &str) -> Bytes {
+        Bytes::copy_from_slice(s.as_bytes())
+    }
+
+    fn put(cache: &Cache, key: &str, command: &str, value: &str) {
+        cache.insert(b(key), b(command), Frame::Bulk(b(value)), None);
+    }
+
+    #[test]
+    fn serves_nothing_until_live_and_nothing_after_a_disconnect() {
+        let cache = Cache::new(limits(10, 1 << 20));
+        put(&cache, "k", "GET k", "v");
+        assert_eq!(cache.get(b"GET k"), None, "not live: nothing kept");
+        cache.connected();
+        put(&cache, "k", "GET k", "v");
+        assert_eq!(cache.get(b"GET k"), Some(Frame::Bulk(b("v"))));
+        cache.disconnected();
+        assert_eq!((cache.len(), cache.get(b"GET k")), (0, None));
+        put(&cache, "k", "GET k", "v");
+        assert_eq!(cache.len(), 0, "dead: nothing kept");
+        let stats = cache.stats();
+        assert_eq!((stats.hits, stats.misses, stats.disconnects), (1, 2, 1));
+    }
+
+    #[test]
+    fn invalidation_drops_every_command_of_a_key_and_nothing_else() {
+        let cache = live(limits(10, 1 << 20));
+        put(&cache, "k", "GET k", "v");
+        put(&cache, "k", "STRLEN k", "1");
+        put(&cache, "j", "GET j", "w");
+        cache.invalidate(b"k");
+        assert_eq!(cache.get(b"GET k"), None);
+        assert_eq!(cache.get(b"STRLEN k"), None);
+        assert_eq!(cache.get(b"GET j"), Some(Frame::Bulk(b("w"))));
+        assert_eq!(cache.stats().invalidated, 2);
+        cache.flush();
+        assert_eq!(cache.len(), 0);
+        assert_eq!(cache.stats().invalidated, 3);
+    }
+
+    #[test]
+    fn evicts_the_least_recently_used_by_count_and_by_bytes() {
+        let cache = live(limits(3, 1 << 20));
+        put(&cache, "a", "GET a", "1");
+        put(&cache, "b", "GET b", "2");
+        put(&cache, "c", "GET c", "3");
+        assert!(cache.get(b"GET a").is_some()); // a is now the most recent
+        put(&cache, "d", "GET d", "4");
+        assert_eq!(cache.get(b"GET b"), None, "b was the least recently used");
+        assert!(cache.get(b"GET a").is_some() && cache.get(b"GET d").is_some());
+        assert_eq!(cache.stats().evicted, 1);
+
+        // Room for two 1 KiB values, not three.
+        let entry = ENTRY_OVERHEAD + 16 + 1024 + 10;
+        let cache = live(limits(100, 2 * entry + entry / 2));
+        let big = "x".repeat(1024);
+        put(&cache, "a", "GET a", &big);
+        put(&cache, "b", "GET b", &big);
+        put(&cache, "c", "GET c", &big);
+        assert_eq!(cache.len(), 2);
+        assert_eq!(cache.get(b"GET a"), None);
+        assert!(cache.stats().bytes <= 2 * entry + entry / 2);
+        // A reply larger than the whole bound is not kept at all.
+        put(&cache, "h", "GET h", &"y".repeat(8 * 1024));
+        assert_eq!(cache.get(b"GET h"), None);
+        assert_eq!(cache.len(), 2);
+    }
+
+    #[test]
+    fn broadcast_keeps_only_keys_under_its_prefixes() {
+        let cache = live(CacheLimits {
+            prefixes: vec![b("user:")],
+            ..limits(10, 1 << 20)
+        });
+        put(&cache, "user:1", "GET user:1", "ada");
+        put(&cache, "other", "GET other", "x");
+        assert!(cache.get(b"GET user:1").is_some());
+        assert_eq!(cache.get(b"GET other"), None, "nothing would invalidate it");
+    }
+
+    #[test]
+    fn entries_expire() {
+        let cache = live(limits(10, 1 << 20));
+        let past = Instant::now() - Duration::from_millis(1);
+        cache.insert(b("k"), b("GET k"), Frame::Bulk(b("v")), Some(past));
+        assert_eq!(cache.get(b"GET k"), None);
+        assert_eq!((cache.len(), cache.stats().expired), (0, 1));
+        let later = Instant::now() + Duration::from_secs(60);
+        cache.insert(b("k"), b("GET k"), Frame::Bulk(b("v")), Some(later));
+        assert!(cache.get(b"GET k").is_some());
+    }
+
+    #[test]
+    fn a_replaced_entry_is_counted_once_and_slots_are_reused() {
+        let cache = live(limits(10, 1 << 20));
+        for i in 0..100 {
+            put(&cache, "k", "GET k", &i.to_string());
+        }
+        assert_eq!(cache.len(), 1);
+        assert_eq!(cache.store().slots.len(), 1);
+        assert_eq!(cache.get(b"GET k"), Some(Frame::Bulk(b("99"))));
+        let bytes = cache.stats().bytes;
+        cache.invalidate(b"k");
+        assert_eq!((cache.stats().bytes, bytes > 0), (0, true));
+    }
+
+    /// The cost of one invalidation does not grow with the cache's size: prints nanoseconds per
+    /// invalidation at 10,000 and 1,000,000 entries. Run with
+    /// `cargo test --release -p sider-redis --lib invalidation_cost -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a measurement, not a check: run it in release"]
+    fn invalidation_cost() {
+        for n in [10_000usize, 1_000_000] {
+            let cache = live(limits(n, usize::MAX));
+            let keys: Vec<Bytes> = (0..n).map(|i| Bytes::from(format!("key:{i}"))).collect();
+            let fill = |cache: &Cache| {
+                for key in &keys {
+                    let mut command = b"GET ".to_vec();
+                    command.extend_from_slice(key);
+                    cache.insert(key.clone(), command.into(), Frame::Integer(1), None);
+                }
+            };
+            fill(&cache);
+            let sample = 10_000.min(n);
+            let mut rounds = Vec::new();
+            for round in 0..5 {
+                let started = Instant::now();
+                for key in keys.iter().skip(round * 7).step_by(n / sample).take(sample) {
+                    cache.invalidate(key);
+                }
+                rounds.push(started.elapsed().as_nanos() / sample as u128);
+                fill(&cache);
+            }
+            rounds.sort_unstable();
+            println!(
+                "invalidation at {n} entries: median {} ns (rounds {rounds:?})",
+                rounds[2]
+            );
+        }
+    }
+}
