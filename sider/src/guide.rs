@@ -263,14 +263,50 @@
 //!
 //! With [`Config::client_tracking`](crate::Config::client_tracking) (RESP3), replies to reads the
 //! spec marks cacheable (GET, HGETALL, LRANGE...) are served from local memory until the server
-//! says the key changed; a reconnect empties the cache.
+//! says the key changed. `MGET` is served key by key: the keys a `GET` (or an earlier `MGET`)
+//! left in the cache come from it, and only the others go to the server, in one `MGET`.
+//!
+//! What you can count on:
+//!
+//! - **Never stale after a lost connection.** Invalidations are only as good as the connection
+//!   that carries them. The cache is emptied the moment that connection is known to be gone (an
+//!   error, the server closing it or restarting, a failed health check), and serves no hit until
+//!   a new connection has turned tracking on again.
+//! - **A silent connection is noticed.** An idle caching connection that has read nothing for
+//!   [`cache_health_check`](crate::Config::cache_health_check) (2 s) sends `PING`; silent for
+//!   another interval, it is dropped with the cache. With commands owed (a slow command), the
+//!   cache serves no hit until the server is heard from again.
+//! - **Bounded.** In entries ([`Tracking`](crate::Tracking)'s `capacity`) and in bytes
+//!   ([`cache_max_bytes`](crate::Config::cache_max_bytes), 64 MiB), least recently used out
+//!   first; invalidating or evicting a key costs the same in a cache of ten entries or a
+//!   million.
+//! - **Time-limited if you ask.** [`cache_ttl`](crate::Config::cache_ttl), or
+//!   [`Call::cache_ttl`](crate::Call::cache_ttl) for one read; and never past the key's own
+//!   expiry: a missed read is sent with `PTTL` of its key, which caps the entry's life.
+//! - **Broadcast mode** ([`Tracking::Broadcast`](crate::Tracking::Broadcast)) caches only keys
+//!   under its prefixes, since nothing would invalidate the others.
+//! - **Counted**: [`Client::stats`](crate::Client::stats)`().cache` has hits, misses,
+//!   invalidations, evictions, expiries and the times a lost connection emptied it.
+//!
+//! Under RESP2 invalidations would need a second connection (`CLIENT TRACKING ... REDIRECT`),
+//! which sider does not do: connecting with tracking under RESP2 fails with
+//! [`ErrorKind::Config`](crate::ErrorKind::Config), saying RESP3 is needed.
 //!
 //! ```no_run
+//! use sider::prelude::*;
 //! use sider::{Config, Tracking};
+//! use std::time::Duration;
 //!
 //! # async fn run() -> Result<(), sider::Error> {
-//! let config = Config::tcp("127.0.0.1", 6379).client_tracking(Tracking::Default { capacity: 10_000 });
+//! let config = Config::tcp("127.0.0.1", 6379)
+//!     .client_tracking(Tracking::Default { capacity: 10_000 })
+//!     .cache_max_bytes(16 << 20)
+//!     .cache_ttl(Duration::from_secs(60));
 //! let client = sider::Client::connect_with(config).await?;
+//! let feature: Option<String> = client.get("flags:beta").await?; // from the server
+//! let feature: Option<String> = client.get("flags:beta").await?; // from the cache
+//! let hot: Option<String> = client.get("hot").cache_ttl(Duration::from_millis(500)).await?;
+//! println!("{:?}", client.stats().cache);
 //! # Ok(()) }
 //! ```
 //!
