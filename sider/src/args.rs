@@ -10,13 +10,15 @@ use std::borrow::Cow;
 
 /// A value that is sent as exactly one argument (one RESP bulk string).
 ///
-/// Implemented for strings, byte slices, [`Bytes`], integers and floats, and references to them.
-/// `u8` is deliberately not an argument, so that `&[u8]` is one binary argument rather than a
-/// list of numbers.
+/// Implemented for strings, byte slices, [`Bytes`], integers, floats and `bool` (sent as `1` or
+/// `0`, which is how Redis itself answers yes or no), and references to them. `u8` is
+/// deliberately not an argument, so that `&[u8]` is one binary argument rather than a list of
+/// numbers.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be sent as a Redis argument",
     label = "`{Self}` does not implement `ToArg`",
-    note = "arguments are strings, byte slices, `Bytes`, integers or floats; lists of them go where a command takes several"
+    note = "an argument is a string, byte slice, `Bytes`, integer, float or bool, or a reference to one",
+    note = "a value of your own goes in as `Json(&value)` (feature `json`), or implement `ToArg` for it; lists go where a command takes several"
 )]
 pub trait ToArg {
     /// Writes `self` as one bulk string.
@@ -152,8 +154,17 @@ impl ToArg for f32 {
     }
 }
 
+impl ToArg for bool {
+    /// `1` or `0`: what Redis replies for yes and no, and what [`FromReply`](crate::FromReply)
+    /// for `bool` (and a `Record` field) reads back.
+    #[inline]
+    fn write_arg(&self, out: &mut BytesMut) {
+        resp::put_bulk(out, if *self { b"1" } else { b"0" });
+    }
+}
+
 /// A value that is sent as any number of arguments: one [`ToArg`] value, or a slice, array,
-/// `Vec` or tuple of them.
+/// `Vec` or tuple (up to 16 elements) of them, nested as deep as you like.
 ///
 /// ```
 /// use sider::Cmd;
@@ -161,10 +172,17 @@ impl ToArg for f32 {
 /// let cmd = Cmd::new("MSET").args(&[("a", 1), ("b", 2)]);
 /// assert_eq!(cmd.arg_count(), 5);
 /// ```
+///
+/// A list or tuple is arguments only when each of its elements is: `("a", 1, true)` is three
+/// arguments, while `("a", Point { .. })` is none, whatever its length. A struct of your own goes
+/// where field/value pairs do (`HSET`, `XADD`...) as `Record(&value)` (feature `serde`), one
+/// pair per field.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be sent as Redis arguments",
     label = "`{Self}` does not implement `ToArgs`",
-    note = "use a string, bytes, a number, or a slice, array, Vec or tuple of them"
+    note = "arguments are strings, byte slices, `Bytes`, integers, floats and bools, and slices, arrays, Vecs and tuples (up to 16) of them",
+    note = "a tuple or list is arguments only when every element is: look for the element of `{Self}` that is none of these",
+    note = "a struct's fields go in as field/value pairs with `Record(&value)` (feature `serde`), a whole value as `Json(&value)` (feature `json`)"
 )]
 pub trait ToArgs {
     /// Appends `self` to `cmd` as zero or more arguments.
@@ -249,8 +267,11 @@ impl ToArgs for () {
     fn write_args(&self, _: &mut Cmd) {}
 }
 
+// `do_not_recommend`: without it, a tuple with one element that is not an argument is answered
+// with the list of tuple arities that are, which reads as if the tuple were too long.
 macro_rules! tuple_args {
     ($(($($name:ident $idx:tt)+))+) => {$(
+        #[diagnostic::do_not_recommend]
         impl<$($name: ToArgs),+> ToArgs for ($($name,)+) {
             #[inline]
             fn write_args(&self, cmd: &mut Cmd) {
@@ -267,6 +288,16 @@ tuple_args! {
     (A 0 B 1 C 2 D 3)
     (A 0 B 1 C 2 D 3 E 4)
     (A 0 B 1 C 2 D 3 E 4 F 5)
+    (A 0 B 1 C 2 D 3 E 4 F 5 G 6)
+    (A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7)
+    (A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7 I 8)
+    (A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7 I 8 J 9)
+    (A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7 I 8 J 9 K 10)
+    (A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7 I 8 J 9 K 10 L 11)
+    (A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7 I 8 J 9 K 10 L 11 M 12)
+    (A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7 I 8 J 9 K 10 L 11 M 12 N 13)
+    (A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7 I 8 J 9 K 10 L 11 M 12 N 13 O 14)
+    (A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7 I 8 J 9 K 10 L 11 M 12 N 13 O 14 P 15)
 }
 
 /// The unit a command takes a time in.
@@ -405,5 +436,38 @@ mod time_tests {
         assert_eq!(before.__since_epoch(Unit::Seconds), -10);
         assert_eq!(1_700_000_000i64.__since_epoch(Unit::Seconds), 1_700_000_000);
         assert!(SystemTime::now().__since_epoch(Unit::Seconds) > 1_700_000_000);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Cmd;
+
+    #[test]
+    fn bools_are_one_and_zero() {
+        let cmd = Cmd::new("SET").arg("k").arg(true);
+        assert_eq!(
+            &cmd.to_bytes()[..],
+            b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\n1\r\n"
+        );
+        let cmd = Cmd::new("SET").arg("k").arg(false);
+        assert!(cmd.to_bytes().ends_with(b"$1\r\n0\r\n"));
+    }
+
+    #[test]
+    fn tuples_go_up_to_sixteen() {
+        let pairs = (
+            ("a", 1),
+            ("b", 2.5),
+            ("c", true),
+            ("d", "x"),
+            ("e", 5u64),
+            ("f", -6i8),
+            ("g", String::from("g")),
+            ("h", 8usize),
+        );
+        assert_eq!(Cmd::new("HSET").arg("k").args(pairs).arg_count(), 18);
+        let sixteen = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
+        assert_eq!(Cmd::new("RPUSH").arg("k").args(sixteen).arg_count(), 18);
     }
 }

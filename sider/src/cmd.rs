@@ -30,6 +30,8 @@ pub struct Cmd {
     first_key: usize,
     /// Where every key written as a key is (for cluster routing).
     keys: KeySpans,
+    /// Arguments were found invalid while being written; see [`Cmd::refuse`].
+    refused: bool,
 }
 
 impl Cmd {
@@ -42,6 +44,7 @@ impl Cmd {
             info: None,
             first_key: 0,
             keys: KeySpans::default(),
+            refused: false,
         };
         cmd.push_name(name);
         cmd
@@ -76,6 +79,7 @@ impl Cmd {
             info: Some(info),
             first_key: 0,
             keys: KeySpans::default(),
+            refused: false,
         };
         let (name, words) = info.encoded_name();
         cmd.body.extend_from_slice(name);
@@ -98,6 +102,7 @@ impl Cmd {
             info: None,
             first_key: 0,
             keys: KeySpans::default(),
+            refused: false,
         }
     }
 
@@ -131,6 +136,9 @@ impl Cmd {
     /// Appends a key, remembering where the first key is (for cluster routing).
     #[inline]
     pub fn push_key(&mut self, key: &(impl ToArg + ?Sized)) {
+        if self.refused {
+            return self.push_arg(key);
+        }
         if self.first_key == 0 {
             self.first_key = self.argc;
         }
@@ -147,6 +155,11 @@ impl Cmd {
         }
         let start = self.body.len();
         keys.write_args(self);
+        if self.refused {
+            // Refused before or while these were written: a refused command has no keys.
+            self.first_key = 0;
+            return;
+        }
         self.keys.record(start, self.body.len(), 0, 1);
     }
 
@@ -167,10 +180,34 @@ impl Cmd {
     ) {
         let (start, argc) = (self.body.len(), self.argc);
         blocks.write_args(self);
+        if self.refused {
+            return;
+        }
         if self.argc > argc && self.first_key == 0 {
             self.first_key = argc + key_at;
         }
         self.keys.record(start, self.body.len(), key_at, width);
+    }
+
+    /// Replaces the command with one the server refuses, with `reason` in its error reply, for
+    /// arguments found invalid while being written (a [`ToArgs`] impl cannot fail: a `Record`
+    /// whose field is a list, say). The command then goes out as a single word, the reason,
+    /// which no server knows, so the caller gets `ERR unknown command 'sider: <reason>'` in its
+    /// reply's place, and a transaction holding it runs nothing (`EXECABORT`), just as a command
+    /// without a name goes out as an empty one (see [`encode`](Cmd::encode)) rather than as no
+    /// command at all. Arguments written later are sent after it and change nothing. Servers
+    /// quote at most 128 bytes of the name back: keep `reason` short.
+    #[cfg_attr(
+        not(feature = "serde"),
+        expect(dead_code, reason = "only a Record's arguments refuse, under feature serde")
+    )]
+    pub(crate) fn refuse(&mut self, reason: impl std::fmt::Display) {
+        self.body.clear();
+        self.argc = 0;
+        self.first_key = 0;
+        self.keys.clear();
+        self.refused = true;
+        self.push_arg(format!("sider: {reason}").as_str());
     }
 
     /// Appends a key, for commands built by hand that a cluster client should route by it.
@@ -194,7 +231,21 @@ impl Cmd {
     /// Appends the arguments of a [`fragment`](Cmd::fragment).
     #[inline]
     pub fn append(&mut self, fragment: Cmd) {
+        if fragment.refused {
+            // The fragment's refusal replaces the whole command (see `refuse`).
+            *self = Cmd {
+                name: self.name,
+                info: self.info,
+                ..fragment
+            };
+            return;
+        }
         if fragment.argc == 0 {
+            return;
+        }
+        if self.refused {
+            self.body.extend_from_slice(&fragment.body);
+            self.argc += fragment.argc;
             return;
         }
         if self.first_key == 0 && fragment.first_key != 0 {
@@ -215,6 +266,7 @@ impl Cmd {
         self.argc = 0;
         self.first_key = 0;
         self.keys.clear();
+        self.refused = false;
     }
 
     /// The command's name as given to [`Cmd::new`].

@@ -329,6 +329,26 @@ impl Error {
     }
 }
 
+impl From<ReplyError> for Error {
+    /// An [`ErrorKind::Reply`] error, for replies decoded by hand with `?`. Say where first with
+    /// [`ReplyError::at`] (the command, the key), as the typed methods name their command.
+    ///
+    /// ```
+    /// use sider::{ErrorKind, FromReply, Value};
+    ///
+    /// fn count(reply: Value) -> Result<i64, sider::Error> {
+    ///     Ok(i64::from_reply(reply).map_err(|e| e.at("INCR visits"))?)
+    /// }
+    /// let err = count(Value::Null).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Reply);
+    /// assert_eq!(err.to_string(), "unexpected reply: INCR visits: expected integer, got null");
+    /// assert!(err.reply_error().is_some());
+    /// ```
+    fn from(err: ReplyError) -> Error {
+        Error::reply(err)
+    }
+}
+
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Error");

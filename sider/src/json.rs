@@ -7,8 +7,10 @@ use crate::error::ReplyError;
 use crate::reply::FromReply;
 use crate::resp::{self, Frame};
 use bytes::{BufMut, BytesMut};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+use std::fmt;
+use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 
 /// A value sent and read as JSON: `Json(value)` is an argument when `T: Serialize`, and a reply
@@ -37,6 +39,28 @@ use std::ops::{Deref, DerefMut};
 /// Arguments cannot fail, so a value `serde_json` refuses to serialize (a map whose keys are not
 /// strings or numbers, a `Serialize` impl that returns an error) is sent as an empty string, and
 /// reading it back as `Json<T>` fails. Check such values with `serde_json::to_vec` first.
+///
+/// `Json<T>` is also a serde type of its own, so it can be a field of a struct written and read
+/// as a hash with [`Record`](crate::Record): it serializes as one string, the JSON text, and
+/// deserializes from a string holding JSON (in any serde format, not only in sider).
+///
+/// ```no_run
+/// use serde::{Deserialize, Serialize};
+/// use sider::prelude::*;
+/// use sider::{Json, Record};
+///
+/// #[derive(Serialize, Deserialize)]
+/// struct Session {
+///     user_id: u64,
+///     roles: Json<Vec<String>>, // one hash field holding `["admin","dev"]`
+/// }
+///
+/// # async fn run(client: sider::Client) -> Result<(), sider::Error> {
+/// let session = Session { user_id: 7, roles: Json(vec!["admin".into(), "dev".into()]) };
+/// client.hset("session:abc", Record(&session)).await?;
+/// let back = client.hgetall_as::<Option<Record<Session>>>("session:abc").await?;
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Json<T>(pub T);
 
@@ -107,6 +131,45 @@ impl<T: DeserializeOwned> FromReply for Json<T> {
     }
 }
 
+impl<T: Serialize> Serialize for Json<T> {
+    /// As one string: the JSON text of the value.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let text = serde_json::to_string(&self.0).map_err(serde::ser::Error::custom)?;
+        serializer.serialize_str(&text)
+    }
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Json<T> {
+    /// From a string holding JSON.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(JsonText(PhantomData))
+    }
+}
+
+/// Reads a string as the JSON text of a `T`.
+struct JsonText<T>(PhantomData<fn() -> T>);
+
+impl<T: DeserializeOwned> Visitor<'_> for JsonText<T> {
+    type Value = Json<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string holding JSON")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Json<T>, E> {
+        self.visit_bytes(text.as_bytes())
+    }
+
+    fn visit_bytes<E: de::Error>(self, text: &[u8]) -> Result<Json<T>, E> {
+        serde_json::from_slice(text).map(Json).map_err(|e| {
+            E::custom(format_args!(
+                "invalid JSON for {}: {e}",
+                std::any::type_name::<T>()
+            ))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +216,47 @@ mod tests {
             .starts_with("invalid JSON for alloc::vec::Vec<u8>: "));
         let err = Json::<u8>::from_reply(Frame::Integer(1)).unwrap_err();
         assert_eq!(err.to_string(), "expected JSON string, got integer");
+    }
+
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    struct Session {
+        user_id: u64,
+        roles: Json<Vec<String>>,
+    }
+
+    #[test]
+    fn a_record_field_is_its_json_text() {
+        let session = Session {
+            user_id: 7,
+            roles: Json(vec!["admin".into()]),
+        };
+        let cmd = Cmd::new("HSET").arg("s").args(crate::Record(&session));
+        assert!(cmd
+            .to_bytes()
+            .ends_with(b"$7\r\nuser_id\r\n$1\r\n7\r\n$5\r\nroles\r\n$9\r\n[\"admin\"]\r\n"));
+
+        let bulk = |s: &str| Frame::Bulk(s.to_owned().into());
+        let reply = Frame::Array(vec![
+            bulk("user_id"),
+            bulk("7"),
+            bulk("roles"),
+            bulk("[\"admin\"]"),
+        ]);
+        let back = crate::Record::<Session>::from_reply(reply).unwrap();
+        assert_eq!(back.0, session);
+
+        let reply = Frame::Array(vec![bulk("user_id"), bulk("7"), bulk("roles"), bulk("[1")]);
+        let err = crate::Record::<Session>::from_reply(reply).unwrap_err();
+        assert!(err.to_string().starts_with(
+            "field `roles`: invalid JSON for alloc::vec::Vec<alloc::string::String>: "
+        ));
+    }
+
+    #[test]
+    fn other_formats_see_a_string() {
+        let text = serde_json::to_string(&Json([1, 2])).unwrap();
+        assert_eq!(text, r#""[1,2]""#);
+        let back: Json<[u8; 2]> = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.0, [1, 2]);
     }
 }

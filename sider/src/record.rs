@@ -1,8 +1,10 @@
-//! [`Record`]: map-shaped replies decoded into your own serde types (feature `serde`).
+//! [`Record`]: map-shaped replies decoded into your own serde types, and serde types written as
+//! field/value arguments (feature `serde`).
 //!
-//! Imports from `reply`, `resp` and `error`, plus `serde`. The serde `Deserializer` here walks
-//! [`Frame`]s: a map (a RESP3 map, or RESP2's flat array of fields and values) feeds a struct's
-//! fields, and each value, usually a bulk string, is parsed as the type the field asks for.
+//! Imports from `reply`, `resp` and `error`, plus `serde`; `write` adds `args` and `cmd`. The
+//! serde `Deserializer` here walks [`Frame`]s: a map (a RESP3 map, or RESP2's flat array of
+//! fields and values) feeds a struct's fields, and each value, usually a bulk string, is parsed
+//! as the type the field asks for. The `Serializer` in `write` goes the other way.
 
 use crate::error::ReplyError;
 use crate::reply::{pairs, FromReply};
@@ -13,37 +15,51 @@ use serde::de::{
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
-/// A reply decoded through serde into `T`: typically a struct from a hash's fields and values.
+/// A struct (any serde type) as a hash's fields and values: decoded from a reply through
+/// `Deserialize`, and written as field/value arguments through `Serialize`.
 ///
 /// Decode `HGETALL` with [`hgetall_as`](crate::Commands::hgetall_as) (`hgetall` keeps returning a
 /// `HashMap`), or any other map-shaped reply (`CONFIG GET`, `XINFO STREAM`...) through the
-/// command's caller-picked type. RESP2's flat arrays and RESP3's maps decode alike.
+/// command's caller-picked type. RESP2's flat arrays and RESP3's maps decode alike. Write one
+/// with `Record(&value)` wherever a command takes field/value pairs (`HSET`, `HSETEX`, `HMSET`,
+/// `XADD`...).
 ///
 /// ```no_run
-/// use serde::Deserialize;
+/// use serde::{Deserialize, Serialize};
 /// use sider::prelude::*;
 /// use sider::Record;
 ///
-/// #[derive(Deserialize)]
+/// #[derive(Serialize, Deserialize)]
 /// struct User {
 ///     name: String,
 ///     age: u32,
-///     email: Option<String>, // None when the hash has no such field
+///     admin: bool,           // stored as 1 or 0
+///     email: Option<String>, // None: no such field in the hash
 /// }
 ///
 /// # async fn run(client: sider::Client) -> Result<(), sider::Error> {
-/// client.hset("user:1", &[("name", "Ada"), ("age", "36")]).await?;
+/// let ada = User { name: "Ada".into(), age: 36, admin: true, email: None };
+/// client.hset("user:1", Record(&ada)).await?; // HSET user:1 name Ada age 36 admin 1
 /// let user = client.hgetall_as::<Record<User>>("user:1").await?.into_inner();
 /// assert_eq!(user.age, 36);
+///
+/// // A missing hash is an empty map: `Option<Record<T>>` reads it as `None`.
+/// let nobody = client.hgetall_as::<Option<Record<User>>>("user:404").await?;
+/// assert!(nobody.is_none());
 /// # Ok(()) }
 /// ```
 ///
+/// # Reading
+///
 /// Field values are parsed as the field's type asks: strings, integers, floats (`inf` too),
 /// booleans (`1`/`0`, `true`/`false`, `yes`/`no`), `Option` (missing field or null), unit enum
-/// variants by name, and nested structs, maps and sequences where the reply nests them. Fields the
-/// struct does not name are skipped. `HGETALL` on a missing key replies an empty map, which fails
-/// on the first required field. A field that is missing or does not parse is an error that
-/// names it:
+/// variants by name, `Json<T>` (feature `json`) from a value holding JSON, and nested structs,
+/// maps and sequences where the reply nests them. Fields the struct does not name are skipped.
+///
+/// `HGETALL` on a missing key replies an empty map. Asked for `Option<Record<T>>`, or for
+/// `Record<Option<T>>`, it is `None`, so that a missing hash is told from a corrupt one; asked
+/// for `Record<T>`, it fails on the first required field. A field that is missing or does not
+/// parse is an error that names it:
 ///
 /// ```
 /// # use serde::Deserialize;
@@ -62,6 +78,39 @@ use std::ops::{Deref, DerefMut};
 /// let err = Record::<User>::from_reply(reply).unwrap_err();
 /// assert_eq!(err.to_string(), "missing field `age`");
 /// ```
+///
+/// A [`ReplyError`] converts into [`Error`](crate::Error) with `?`. Decoding by hand, say where
+/// with [`ReplyError::at`], as the typed methods do with the command's name:
+///
+/// ```
+/// # use serde::Deserialize;
+/// # use sider::{FromReply, Record, Value};
+/// # #[derive(Debug, Deserialize)]
+/// # struct User { name: String, age: u32 }
+/// fn user(reply: Value) -> Result<Option<User>, sider::Error> {
+///     let user = Option::<Record<User>>::from_reply(reply).map_err(|e| e.at("HGETALL user:1"))?;
+///     Ok(user.map(Record::into_inner))
+/// }
+/// assert!(user(Value::Map(Vec::new()))?.is_none());
+/// let err = user(Value::Map(vec![(Value::Bulk("name".into()), Value::Bulk("Ada".into()))]));
+/// assert_eq!(
+///     err.unwrap_err().to_string(),
+///     "unexpected reply: HGETALL user:1: missing field `age`"
+/// );
+/// # Ok::<(), sider::Error>(())
+/// ```
+///
+/// # Writing
+///
+/// `Record(&value)` is field/value arguments ([`ToArgs`](crate::ToArgs)) when `T: Serialize`:
+/// a struct's fields in order (or a map's entries, `#[serde(flatten)]` included), each value
+/// one argument, the mirror of reading: strings and bytes as they are, numbers in decimal,
+/// `bool` as `1`/`0`, unit enum variants by name, `Json<T>` as its JSON text. A field that is
+/// `None` is left out (HSET leaves an existing value in place; delete it with `HDEL`). A value
+/// that is not one argument (a list, a map, a nested struct, `()`) cannot go into a hash: wrap
+/// it in `Json`. Arguments cannot fail as they are written, so such a command is sent as one
+/// the server refuses, naming the field (``ERR unknown command 'sider: field `tags`: a
+/// sequence is not one value; wrap it in Json'``), and nothing of it runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Record<T>(pub T);
 
@@ -88,9 +137,36 @@ impl<T> DerefMut for Record<T> {
 
 impl<T: DeserializeOwned> FromReply for Record<T> {
     fn from_reply(frame: Frame) -> Result<Self, ReplyError> {
+        // An empty map or array is how Redis answers for a missing hash: read it as null, so
+        // that `Record<Option<T>>` is `None`, while a struct still names its first missing
+        // field and a map or a list is empty (a type that takes anything, such as an untagged
+        // enum, sees a null).
+        let frame = if is_absence(&frame) {
+            Frame::Null
+        } else {
+            frame
+        };
         T::deserialize(FrameDeserializer::new(frame))
             .map(Record)
             .map_err(DeError::into_reply)
+    }
+
+    fn __from_optional(frame: Frame) -> Result<Option<Self>, ReplyError> {
+        if is_absence(&frame) {
+            return Ok(None);
+        }
+        Self::from_reply(frame).map(Some)
+    }
+}
+
+/// A null, or an empty map or array: a missing key's reply to `HGETALL` and its kin.
+fn is_absence(frame: &Frame) -> bool {
+    match frame {
+        Frame::Null => true,
+        Frame::Map(pairs) => pairs.is_empty(),
+        Frame::Array(items) | Frame::Set(items) => items.is_empty(),
+        Frame::Attribute { value, .. } => is_absence(value),
+        _ => false,
     }
 }
 
@@ -572,6 +648,8 @@ impl<'de> MapAccess<'de> for Pairs {
         Some(self.iter.len())
     }
 }
+
+mod write;
 
 #[cfg(test)]
 mod tests;

@@ -70,6 +70,16 @@ pub trait FromReply: Sized {
     /// The number of elements a tuple type decodes from; 0 for everything else.
     #[doc(hidden)]
     const __ARITY: usize = 0;
+
+    /// Decodes the reply for `Option<Self>`: a null is `None`. Overridden by types for which
+    /// another reply means absence, such as `Record`, whose missing hash is an empty map.
+    #[doc(hidden)]
+    fn __from_optional(frame: Frame) -> Result<Option<Self>, ReplyError> {
+        match frame {
+            Frame::Null => Ok(None),
+            other => Self::from_reply(other).map(Some),
+        }
+    }
 }
 
 fn regroup<T: FromReply>(items: Vec<Frame>, arity: usize) -> Result<Vec<T>, ReplyError> {
@@ -230,12 +240,15 @@ impl FromReply for f32 {
 }
 
 impl FromReply for bool {
-    /// Accepts RESP3 booleans and the integers 0 and 1 that RESP2 sends in their place.
+    /// Accepts RESP3 booleans and the integers 0 and 1 that RESP2 sends in their place, and
+    /// the strings `1` and `0` that a `bool` argument is stored as.
     fn from_reply(frame: Frame) -> Result<Self, ReplyError> {
         match frame {
             Frame::Boolean(b) => Ok(b),
             Frame::Integer(0) => Ok(false),
             Frame::Integer(1) => Ok(true),
+            Frame::Bulk(s) if &s[..] == b"0" => Ok(false),
+            Frame::Bulk(s) if &s[..] == b"1" => Ok(true),
             Frame::Simple(s) if &s[..] == b"OK" => Ok(true),
             Frame::Null => Ok(false),
             Frame::Attribute { value, .. } => bool::from_reply(*value),
@@ -245,11 +258,10 @@ impl FromReply for bool {
 }
 
 impl<T: FromReply> FromReply for Option<T> {
+    /// `None` for a null reply, and for whatever else `T` reads as absence (an empty map for a
+    /// `Record`, as `HGETALL` answers for a missing key).
     fn from_reply(frame: Frame) -> Result<Self, ReplyError> {
-        match frame {
-            Frame::Null => Ok(None),
-            other => T::from_reply(other).map(Some),
-        }
+        T::__from_optional(frame)
     }
 }
 

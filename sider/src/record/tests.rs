@@ -203,3 +203,33 @@ fn maps_and_numbers_of_every_kind() {
         "field `tiny`: expected integer, got \"300\""
     );
 }
+
+#[test]
+fn an_empty_map_is_absence_for_an_option() {
+    // HGETALL of a missing key: an empty map under RESP3, an empty array under RESP2.
+    for empty in [
+        Frame::Map(Vec::new()),
+        Frame::Array(Vec::new()),
+        Frame::Null,
+    ] {
+        let outer = Option::<Record<User>>::from_reply(empty.clone()).unwrap();
+        assert_eq!(outer, None);
+        let inner = Record::<Option<User>>::from_reply(empty.clone()).unwrap();
+        assert_eq!(inner.0, None);
+        // Without an Option, it still names the first missing field...
+        let err = Record::<User>::from_reply(empty.clone()).unwrap_err();
+        assert_eq!(err.to_string(), "missing field `name`");
+        // ... and a map or a list is empty.
+        let map = Record::<HashMap<String, String>>::from_reply(empty.clone()).unwrap();
+        assert!(map.0.is_empty());
+        let list = Record::<Vec<String>>::from_reply(empty).unwrap();
+        assert!(list.0.is_empty());
+    }
+    // A hash that is there but corrupt stays an error.
+    let err = Option::<Record<User>>::from_reply(flat(&[("name", "Ada")])).unwrap_err();
+    assert_eq!(err.to_string(), "missing field `age`");
+    let found = Option::<Record<User>>::from_reply(map(ADA)).unwrap();
+    assert_eq!(found.map(Record::into_inner), Some(ada()));
+    let found = Record::<Option<User>>::from_reply(flat(ADA)).unwrap();
+    assert_eq!(found.0, Some(ada()));
+}

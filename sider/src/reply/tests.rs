@@ -89,3 +89,23 @@ fn collections() {
     let nested: Vec<Vec<u8>> = FromReply::from_reply(Frame::Array(vec![bulk("ab")])).unwrap();
     assert_eq!(nested, [b"ab".to_vec()]);
 }
+
+#[test]
+fn bools_read_what_bool_arguments_write() {
+    assert!(bool::from_reply(bulk("1")).unwrap());
+    assert!(!bool::from_reply(bulk("0")).unwrap());
+    let err = bool::from_reply(bulk("yes")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "expected boolean, got bulk string (3 bytes)"
+    );
+}
+
+#[test]
+fn an_option_is_none_for_null_only_unless_its_type_says_otherwise() {
+    assert_eq!(Option::<i64>::from_reply(Frame::Null).unwrap(), None);
+    let empty: Option<HashMap<String, String>> = FromReply::from_reply(Frame::Map(vec![])).unwrap();
+    assert_eq!(empty, Some(HashMap::new()));
+    let empty: Option<Vec<String>> = FromReply::from_reply(Frame::Array(vec![])).unwrap();
+    assert_eq!(empty, Some(Vec::new()));
+}
