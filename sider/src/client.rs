@@ -8,7 +8,7 @@ use crate::connection::Connection;
 use crate::dispatch::Dispatch;
 use crate::error::Error;
 use crate::pipeline::{Batch, Pipeline, Transaction};
-use crate::pubsub::Subscription;
+use crate::pubsub::{Channels, Subscription};
 use crate::reply::FromReply;
 use crate::resp::Frame;
 use bytes::Bytes;
@@ -172,17 +172,38 @@ impl Client {
         call
     }
 
-    /// Subscribes to channels; see [`Subscription`] (add patterns and shard channels to it).
+    /// Subscribes to one channel or many (`"news"`, `["news", "sport"]`, see [`Channels`]); see
+    /// [`Subscription`], to which patterns and shard channels can be added.
     ///
     /// # Errors
     ///
     /// When the server refuses or the connection fails.
-    pub async fn subscribe<C: AsRef<[u8]>>(
-        &self,
-        channels: impl IntoIterator<Item = C>,
-    ) -> Result<Subscription, Error> {
+    pub async fn subscribe(&self, channels: impl Channels) -> Result<Subscription, Error> {
         let mut subscription = self.subscription().await?;
         subscription.subscribe(channels).await?;
+        Ok(subscription)
+    }
+
+    /// Subscribes to one pattern or many (`PSUBSCRIBE`): a [`Subscription`] to them.
+    ///
+    /// # Errors
+    ///
+    /// As for [`subscribe`](Self::subscribe).
+    pub async fn psubscribe(&self, patterns: impl Channels) -> Result<Subscription, Error> {
+        let mut subscription = self.subscription().await?;
+        subscription.psubscribe(patterns).await?;
+        Ok(subscription)
+    }
+
+    /// Subscribes to one shard channel or many (`SSUBSCRIBE`, Redis 7): a [`Subscription`] to
+    /// them.
+    ///
+    /// # Errors
+    ///
+    /// As for [`subscribe`](Self::subscribe).
+    pub async fn ssubscribe(&self, channels: impl Channels) -> Result<Subscription, Error> {
+        let mut subscription = self.subscription().await?;
+        subscription.ssubscribe(channels).await?;
         Ok(subscription)
     }
 

@@ -91,7 +91,7 @@ pub use pipeline::{
     Batch, Detached, Execute, Ignored, IntoTyped, Pipeline, ReplyList, Transaction, Typed,
 };
 pub use pool::{Pool, PooledConnection};
-pub use pubsub::Subscription;
+pub use pubsub::{Channels, Subscription};
 #[cfg(feature = "serde")]
 pub use record::Record;
 pub use reply::FromReply;

@@ -5,6 +5,7 @@ use crate::connection::Connection;
 use crate::error::Error;
 use crate::resp::Frame;
 use bytes::Bytes;
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,8 +29,8 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// # async fn run(client: sider::Client) -> Result<(), sider::Error> {
 /// use sider::Event;
 ///
-/// let mut sub = client.subscribe(["news"]).await?;
-/// sub.psubscribe(["alerts.*"]).await?;
+/// let mut sub = client.subscribe("news").await?; // one channel, or many: ["news", "sport"]
+/// sub.psubscribe("alerts.*").await?;
 /// while let Some(event) = sub.next().await {
 ///     match event {
 ///         Event::Message(msg) => println!("{}: {}", msg.channel_str(), msg.payload::<String>()?),
@@ -120,11 +121,8 @@ impl Subscription {
     /// # Errors
     ///
     /// When the server refuses (e.g. ACL) or the connection fails.
-    pub async fn subscribe<C: AsRef<[u8]>>(
-        &mut self,
-        channels: impl IntoIterator<Item = C>,
-    ) -> Result<(), Error> {
-        self.change(SubscriptionKind::Channel, collect(channels), true)
+    pub async fn subscribe(&mut self, channels: impl Channels) -> Result<(), Error> {
+        self.change(SubscriptionKind::Channel, channels.__into_channels(), true)
             .await
     }
 
@@ -133,11 +131,8 @@ impl Subscription {
     /// # Errors
     ///
     /// As for [`subscribe`](Self::subscribe).
-    pub async fn psubscribe<C: AsRef<[u8]>>(
-        &mut self,
-        patterns: impl IntoIterator<Item = C>,
-    ) -> Result<(), Error> {
-        self.change(SubscriptionKind::Pattern, collect(patterns), true)
+    pub async fn psubscribe(&mut self, patterns: impl Channels) -> Result<(), Error> {
+        self.change(SubscriptionKind::Pattern, patterns.__into_channels(), true)
             .await
     }
 
@@ -146,11 +141,8 @@ impl Subscription {
     /// # Errors
     ///
     /// As for [`subscribe`](Self::subscribe).
-    pub async fn ssubscribe<C: AsRef<[u8]>>(
-        &mut self,
-        channels: impl IntoIterator<Item = C>,
-    ) -> Result<(), Error> {
-        self.change(SubscriptionKind::Shard, collect(channels), true)
+    pub async fn ssubscribe(&mut self, channels: impl Channels) -> Result<(), Error> {
+        self.change(SubscriptionKind::Shard, channels.__into_channels(), true)
             .await
     }
 
@@ -159,11 +151,8 @@ impl Subscription {
     /// # Errors
     ///
     /// As for [`subscribe`](Self::subscribe).
-    pub async fn unsubscribe<C: AsRef<[u8]>>(
-        &mut self,
-        channels: impl IntoIterator<Item = C>,
-    ) -> Result<(), Error> {
-        self.change(SubscriptionKind::Channel, collect(channels), false)
+    pub async fn unsubscribe(&mut self, channels: impl Channels) -> Result<(), Error> {
+        self.change(SubscriptionKind::Channel, channels.__into_channels(), false)
             .await
     }
 
@@ -172,11 +161,8 @@ impl Subscription {
     /// # Errors
     ///
     /// As for [`subscribe`](Self::subscribe).
-    pub async fn punsubscribe<C: AsRef<[u8]>>(
-        &mut self,
-        patterns: impl IntoIterator<Item = C>,
-    ) -> Result<(), Error> {
-        self.change(SubscriptionKind::Pattern, collect(patterns), false)
+    pub async fn punsubscribe(&mut self, patterns: impl Channels) -> Result<(), Error> {
+        self.change(SubscriptionKind::Pattern, patterns.__into_channels(), false)
             .await
     }
 
@@ -185,11 +171,8 @@ impl Subscription {
     /// # Errors
     ///
     /// As for [`subscribe`](Self::subscribe).
-    pub async fn sunsubscribe<C: AsRef<[u8]>>(
-        &mut self,
-        channels: impl IntoIterator<Item = C>,
-    ) -> Result<(), Error> {
-        self.change(SubscriptionKind::Shard, collect(channels), false)
+    pub async fn sunsubscribe(&mut self, channels: impl Channels) -> Result<(), Error> {
+        self.change(SubscriptionKind::Shard, channels.__into_channels(), false)
             .await
     }
 
@@ -242,9 +225,128 @@ impl Drop for Subscription {
     }
 }
 
-fn collect<C: AsRef<[u8]>>(channels: impl IntoIterator<Item = C>) -> Vec<Bytes> {
+/// One channel (or pattern) name, or many: what [`Client::subscribe`](crate::Client::subscribe)
+/// and the methods of [`Subscription`] take.
+///
+/// One name is a `&str`, a `String` or [`Bytes`]; many are an array, slice or `Vec` of
+/// anything that is bytes (`&str`, `String`, `&[u8]`, `Vec<u8>`, `Bytes`...), or
+/// [`Each`](crate::Each) around any iterator of them.
+///
+/// ```no_run
+/// # async fn run(client: sider::Client, rooms: Vec<String>) -> Result<(), sider::Error> {
+/// use sider::Each;
+///
+/// let mut sub = client.subscribe("chat:lobby").await?;
+/// sub.subscribe(["chat:a", "chat:b"]).await?;
+/// sub.subscribe(&rooms).await?;
+/// sub.subscribe(Each(rooms.iter().map(|r| format!("chat:{r}")))).await?;
+/// sub.psubscribe("alerts.*").await?;
+/// # Ok(()) }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a channel name or a list of them",
+    label = "expected a channel name, or a list of names",
+    note = "one name is a `&str`, `String` or `Bytes`; many are an array, slice or Vec of strings or bytes, or `Each(iterator)`"
+)]
+pub trait Channels {
+    /// The names, copied.
+    #[doc(hidden)]
+    fn __into_channels(self) -> Vec<Bytes>;
+}
+
+impl Channels for &str {
+    fn __into_channels(self) -> Vec<Bytes> {
+        vec![Bytes::copy_from_slice(self.as_bytes())]
+    }
+}
+
+impl Channels for String {
+    fn __into_channels(self) -> Vec<Bytes> {
+        vec![Bytes::from(self)]
+    }
+}
+
+impl Channels for &String {
+    fn __into_channels(self) -> Vec<Bytes> {
+        self.as_str().__into_channels()
+    }
+}
+
+impl Channels for Cow<'_, str> {
+    fn __into_channels(self) -> Vec<Bytes> {
+        vec![Bytes::from(self.into_owned())]
+    }
+}
+
+impl Channels for Bytes {
+    fn __into_channels(self) -> Vec<Bytes> {
+        vec![self]
+    }
+}
+
+impl<C: AsRef<[u8]>, const N: usize> Channels for [C; N] {
+    fn __into_channels(self) -> Vec<Bytes> {
+        copy_all(self)
+    }
+}
+
+impl<C: AsRef<[u8]>, const N: usize> Channels for &[C; N] {
+    fn __into_channels(self) -> Vec<Bytes> {
+        copy_all(self)
+    }
+}
+
+impl<C: AsRef<[u8]>> Channels for &[C] {
+    fn __into_channels(self) -> Vec<Bytes> {
+        copy_all(self)
+    }
+}
+
+impl<C: AsRef<[u8]>> Channels for Vec<C> {
+    fn __into_channels(self) -> Vec<Bytes> {
+        copy_all(self)
+    }
+}
+
+impl<C: AsRef<[u8]>> Channels for &Vec<C> {
+    fn __into_channels(self) -> Vec<Bytes> {
+        copy_all(self)
+    }
+}
+
+impl<I> Channels for crate::Each<I>
+where
+    I: IntoIterator,
+    I::Item: AsRef<[u8]>,
+{
+    fn __into_channels(self) -> Vec<Bytes> {
+        copy_all(self.0)
+    }
+}
+
+fn copy_all<C: AsRef<[u8]>>(channels: impl IntoIterator<Item = C>) -> Vec<Bytes> {
     channels
         .into_iter()
         .map(|c| Bytes::copy_from_slice(c.as_ref()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Channels;
+    use bytes::Bytes;
+
+    #[test]
+    fn one_name_or_many() {
+        let names = |c: Vec<Bytes>| c.iter().map(|b| b.to_vec()).collect::<Vec<_>>();
+        assert_eq!(names("one".__into_channels()), [b"one"]);
+        assert_eq!(names(String::from("one").__into_channels()), [b"one"]);
+        assert_eq!(names(["a", "b"].__into_channels()), [b"a", b"b"]);
+        let owned = vec![String::from("a"), String::from("b")];
+        assert_eq!(names((&owned).__into_channels()), [b"a", b"b"]);
+        assert_eq!(names(owned[..].__into_channels()), [b"a", b"b"]);
+        let each = crate::Each(owned.iter().map(|o| format!("x:{o}")));
+        assert_eq!(names(each.__into_channels()), [b"x:a", b"x:b"]);
+        assert_eq!(names([&b"bin"[..]].__into_channels()), [b"bin"]);
+    }
 }
