@@ -15,9 +15,10 @@ use bytes::Bytes;
 use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Semaphore};
 
 /// A connection to one Redis server, shared by every clone of the handle.
 ///
@@ -25,6 +26,25 @@ use tokio::sync::oneshot;
 /// is queued in as few syscalls as it can and routes each reply back to its caller. If the
 /// connection breaks, the commands waiting on it fail with the cause, and the next command
 /// reconnects.
+///
+/// # Blocking commands
+///
+/// A blocking command (`BLPOP`, `BLMOVE`, `BZPOPMIN`, `XREAD BLOCK`, `XREADGROUP BLOCK`...)
+/// would hold the shared connection for as long as it waits, so each one runs on a connection
+/// of its own instead, opened with this client's configuration (without its response timeout:
+/// the command's own timeout rules). One connection per blocking call in flight: ten consumers
+/// blocked at once hold ten connections. When a call is done its connection is kept for the
+/// next one, up to 8 idle; more are closed. A call dropped while it blocks (a `select!`, a
+/// `tokio::time::timeout`) is ended on the server too, with `CLIENT UNBLOCK` sent on the shared
+/// connection, and its connection closed: nothing arriving later is popped for a caller that
+/// left.
+///
+/// [`Config::max_blocking_connections`] bounds them: past the bound, a blocking call waits for
+/// one of the others to finish and takes its connection, first come first served. [`stats`]
+/// counts them (`blocking_connections`, `blocking_idle`, `blocking_waiting`). A
+/// [`Connection`] or a pooled one runs blocking commands on itself and opens nothing.
+///
+/// [`stats`]: Client::stats
 ///
 /// ```no_run
 /// use sider::prelude::*;
@@ -46,24 +66,148 @@ pub struct Client {
 }
 
 /// Connections kept for blocking commands (BLPOP, XREAD BLOCK...), so that their waits never
-/// hold up the shared connection.
+/// hold up the shared connection: one per blocking call in flight, at most
+/// [`Config::max_blocking_connections`] (calls past it wait for a slot), idle ones kept up to
+/// [`MAX_IDLE_BLOCKING`].
 #[derive(Debug)]
 struct BlockingConnections {
     config: Config,
-    idle: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<Counted>>,
+    /// One permit per call that may hold a connection; `None` without a bound.
+    slots: Option<Arc<Semaphore>>,
+    /// Connections open now, idle ones included.
+    open: Arc<AtomicUsize>,
+    /// Calls waiting for a slot now.
+    waiting: AtomicUsize,
 }
 
 /// Idle blocking connections kept for reuse; more are closed when they finish.
 const MAX_IDLE_BLOCKING: usize = 8;
 
+/// A blocking connection, counted in [`BlockingConnections::open`] until it is dropped (closed
+/// when idle ones overflow, broken, or dropped with a call its caller abandoned).
+#[derive(Debug)]
+struct Counted {
+    conn: Connection,
+    open: Arc<AtomicUsize>,
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Counts a call among the waiting while it lives, so that a call dropped as it waits leaves
+/// the count as it found it.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn enter(count: &'a AtomicUsize) -> Waiting<'a> {
+        count.fetch_add(1, Ordering::Relaxed);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Ends the wait on the server of a blocking command whose caller left.
+///
+/// A connection whose handles are all dropped still reads the replies it owes before it closes
+/// (so that no reply lands on the wrong caller), and a blocking command may owe one for as long
+/// as its timeout, forever for `0`, popping an element nobody will see when one arrives. So the
+/// command goes out behind `CLIENT ID`, and if the call is dropped before its reply, the
+/// client's own connection sends `CLIENT UNBLOCK <id>`: the command returns at once as if timed
+/// out, and the connection closes. Without `CLIENT ID` (an ACL that refuses it), the command
+/// is sent alone and waits out its timeout as before.
+struct Unblock<'a> {
+    shared: &'a Handle,
+    /// The blocked connection's id, while its command's reply is owed.
+    id: Option<i64>,
+}
+
+impl Unblock<'_> {
+    async fn send(shared: &Handle, blocking: &Handle, cmd: Cmd) -> Result<Frame, Error> {
+        let (id_tx, id_rx) = oneshot::channel();
+        blocking.send(Request {
+            payload: conn::Payload::Cmd(Cmd::new("CLIENT ID")),
+            waiter: Waiter::One(id_tx),
+        });
+        let (tx, rx) = oneshot::channel();
+        blocking.send(Request {
+            payload: conn::Payload::Cmd(cmd),
+            waiter: Waiter::One(tx),
+        });
+        let mut unblock = Unblock { shared, id: None };
+        if let Ok(Ok(Frame::Integer(id))) = id_rx.await {
+            unblock.id = Some(id);
+        }
+        let result = rx
+            .await
+            .unwrap_or_else(|_| Err(Error::closed("the connection driver has stopped")));
+        unblock.id = None;
+        result
+    }
+}
+
+impl Drop for Unblock<'_> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id {
+            // Nobody waits for this reply: the driver reads it and lets it go.
+            let (tx, _) = oneshot::channel();
+            self.shared.send(Request {
+                payload: conn::Payload::Cmd(Cmd::new("CLIENT UNBLOCK").arg(id)),
+                waiter: Waiter::One(tx),
+            });
+        }
+    }
+}
+
 impl BlockingConnections {
-    async fn call(self: Arc<Self>, cmd: Cmd) -> Result<Frame, Error> {
-        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
-        let mut conn = match idle {
-            Some(conn) => conn,
-            None => Connection::open(self.config.clone()).await?,
+    fn new(config: Config) -> BlockingConnections {
+        let slots = config
+            .max_blocking_connections
+            .map(|n| Arc::new(Semaphore::new(n.clamp(1, Semaphore::MAX_PERMITS))));
+        BlockingConnections {
+            config,
+            idle: Mutex::new(Vec::new()),
+            slots,
+            open: Arc::new(AtomicUsize::new(0)),
+            waiting: AtomicUsize::new(0),
+        }
+    }
+
+    /// Runs `cmd` on a blocking connection; `shared` is the client's own connection, which
+    /// unblocks the command on the server if this future is dropped while it waits.
+    async fn call(self: Arc<Self>, shared: Handle, cmd: Cmd) -> Result<Frame, Error> {
+        // Dropping this future anywhere releases what it holds: the place in the queue (the
+        // semaphore's), the slot (the permit) and the connection (closed, uncounted; see
+        // `Unblock` for the command it was running).
+        let slot = match &self.slots {
+            Some(slots) => {
+                let _waiting = Waiting::enter(&self.waiting);
+                let permit = slots.clone().acquire_owned().await;
+                Some(permit.map_err(|_| Error::closed("blocking connections closed"))?)
+            }
+            None => None,
         };
-        let result = conn.send_frame(cmd).await;
+        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let conn = match idle {
+            Some(conn) => conn,
+            None => {
+                let conn = Connection::open(self.config.clone()).await?;
+                self.open.fetch_add(1, Ordering::Relaxed);
+                Counted {
+                    conn,
+                    open: self.open.clone(),
+                }
+            }
+        };
+        let result = Unblock::send(&shared, conn.conn.handle(), cmd).await;
         // A connection whose command failed at the transport level is not reused.
         let reusable = !matches!(&result, Err(e) if e.is_connection_error());
         if reusable {
@@ -73,7 +217,17 @@ impl BlockingConnections {
                 }
             }
         }
+        // The slot goes back only now that the connection is idle, so that the next call takes
+        // it instead of opening one more than the bound.
+        drop(slot);
         result
+    }
+
+    /// Fills in the blocking connections' counts.
+    fn count(&self, stats: &mut crate::Stats) {
+        stats.blocking_connections = self.open.load(Ordering::Relaxed);
+        stats.blocking_idle = self.idle.lock().map_or(0, |idle| idle.len());
+        stats.blocking_waiting = self.waiting.load(Ordering::Relaxed);
     }
 }
 
@@ -117,10 +271,7 @@ impl Client {
             handle,
             protocol,
             config: Arc::new(config),
-            blocking: Arc::new(BlockingConnections {
-                config: blocking_config,
-                idle: Mutex::new(Vec::new()),
-            }),
+            blocking: Arc::new(BlockingConnections::new(blocking_config)),
             cache,
         })
     }
@@ -236,9 +387,11 @@ impl Client {
 
     /// A snapshot of this client's counters: commands, replies, errors by kind, reconnects,
     /// bytes, in-flight requests and a latency histogram. Blocking commands, which run on
-    /// connections of their own, are not counted.
+    /// connections of their own, are not in those counters; their connections are counted
+    /// apart (`blocking_connections`, `blocking_idle`, `blocking_waiting`).
     pub fn stats(&self) -> crate::Stats {
         let mut stats = self.handle.stats();
+        self.blocking.count(&mut stats);
         stats.cache = self.cache_stats();
         stats
     }
@@ -359,7 +512,9 @@ impl<T: FromReply> IntoFuture for Call<'_, T> {
     fn into_future(self) -> CallFuture<T> {
         let name = self.cmd.name();
         let state = match (self.blocking, self.cache) {
-            (Some(blocking), _) => State::Blocking(Box::pin(blocking.clone().call(self.cmd))),
+            (Some(blocking), _) => State::Blocking(Box::pin(
+                blocking.clone().call(self.handle.clone(), self.cmd),
+            )),
             // A hit is looked up by the encoded command in place; only a miss copies it, as
             // the key its reply will be stored under.
             (None, Some(cache)) => {

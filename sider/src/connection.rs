@@ -2,14 +2,12 @@
 
 use crate::client::Call;
 use crate::cmd::Cmd;
-use crate::conn::{self, Config, Handle, Payload, Protocol, Request, Waiter};
+use crate::conn::{self, Config, Handle, Protocol};
 use crate::dispatch::Dispatch;
 use crate::error::{Error, ErrorKind};
 use crate::pipeline::{Batch, Pipeline, Transaction};
 use crate::reply::FromReply;
-use crate::resp::Frame;
 use crate::ToArgs;
-use tokio::sync::oneshot;
 
 /// A connection that one owner uses at a time (commands take `&mut self`), so commands that
 /// change the connection's state are available on it: `WATCH`, `SELECT`, `CLIENT TRACKING`...
@@ -94,17 +92,6 @@ impl Connection {
         if info.is_none_or(|info| info.is_exclusive()) {
             self.tainted = true;
         }
-    }
-
-    /// Sends one command and returns its raw reply.
-    pub(crate) async fn send_frame(&mut self, cmd: Cmd) -> Result<Frame, Error> {
-        let (tx, rx) = oneshot::channel();
-        self.handle.send(Request {
-            payload: Payload::Cmd(cmd),
-            waiter: Waiter::One(tx),
-        });
-        rx.await
-            .unwrap_or_else(|_| Err(Error::closed("the connection driver has stopped")))
     }
 
     /// Whether the connection is clean to hand to another user: no reply still owed to a

@@ -69,6 +69,9 @@ impl Counters {
             bytes_written: get(&self.bytes_written),
             bytes_read: get(&self.bytes_read),
             latency,
+            blocking_connections: 0,
+            blocking_idle: 0,
+            blocking_waiting: 0,
             cache: None,
         }
     }
@@ -111,6 +114,15 @@ pub struct Stats {
     pub bytes_read: u64,
     /// Requests by latency bucket ([`LATENCY_BUCKETS_US`], then slower).
     pub latency: [u64; LATENCY_BUCKETS_US.len() + 1],
+    /// Connections open for blocking commands (`BLPOP`, `XREAD BLOCK`...), idle ones
+    /// included: a [`Client`](crate::Client) runs each blocking call on one of its own (see
+    /// [`Config::max_blocking_connections`](crate::Config::max_blocking_connections)). Their
+    /// commands are not in the counters above. Always 0 for a connection held alone.
+    pub blocking_connections: usize,
+    /// Of those, the ones idle, kept for the next blocking call (at most 8).
+    pub blocking_idle: usize,
+    /// Blocking calls waiting for a connection, when the bound is reached.
+    pub blocking_waiting: usize,
     /// The client-side cache's hits, misses, invalidations and evictions, when caching is on
     /// ([`Client::stats`](crate::Client::stats) only).
     pub cache: Option<crate::CacheStats>,
@@ -134,6 +146,13 @@ impl std::fmt::Display for Stats {
             "connection failures: io {} · protocol {} · timeout {} · closed {} · reconnects {}",
             self.io_errors, self.protocol_errors, self.timeouts, self.closed, self.reconnects
         )?;
+        if self.blocking_connections > 0 || self.blocking_waiting > 0 {
+            writeln!(
+                f,
+                "blocking commands: {} connections ({} idle) · {} calls waiting for one",
+                self.blocking_connections, self.blocking_idle, self.blocking_waiting
+            )?;
+        }
         f.write_str("latency:")?;
         let mut lower = 0;
         for (i, count) in self.latency.iter().enumerate() {

@@ -100,6 +100,8 @@ pub struct Config {
     pub(crate) username: Option<String>,
     pub(crate) password: Option<String>,
     pub(crate) db: i64,
+    /// The most connections blocking commands hold at once; `None`: no bound.
+    pub(crate) max_blocking_connections: Option<usize>,
     pub(crate) protocol: Protocol,
     pub(crate) client_name: Option<String>,
     pub(crate) connect_timeout: Duration,
@@ -128,6 +130,7 @@ impl fmt::Debug for Config {
         d.field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("db", &self.db)
+            .field("max_blocking_connections", &self.max_blocking_connections)
             .field("protocol", &self.protocol)
             .field("client_name", &self.client_name)
             .field("connect_timeout", &self.connect_timeout)
@@ -150,6 +153,7 @@ impl Config {
             username: None,
             password: None,
             db: 0,
+            max_blocking_connections: None,
             protocol: Protocol::default(),
             client_name: None,
             connect_timeout: Duration::from_secs(10),
@@ -378,6 +382,26 @@ impl Config {
     /// client") does not wake that task, whose timer must still cover it.
     pub fn response_timeout(mut self, timeout: Duration) -> Config {
         self.response_timeout = Some(timeout);
+        self
+    }
+
+    /// Bounds the connections a [`Client`](crate::Client) opens for blocking commands (`BLPOP`,
+    /// `BLMOVE`, `XREAD BLOCK`...): each blocking call holds one connection of its own while it
+    /// waits, so that it never holds up other commands. Past `n` calls blocked at once, the next
+    /// one waits, first come first served, until one of them finishes (or is dropped) and hands
+    /// its connection on; its own timeout starts only once it is sent. Dropping a waiting call
+    /// gives up its place and takes nothing. `0` counts as 1. Default: no bound, one connection
+    /// per blocking call in flight.
+    ///
+    /// Idle ones (up to 8) are kept for the next blocking call.
+    /// [`Client::stats`](crate::Client::stats) counts them all (`blocking_connections`,
+    /// `blocking_idle`, `blocking_waiting`).
+    ///
+    /// ```
+    /// let config = sider::Config::tcp("127.0.0.1", 6379).max_blocking_connections(4);
+    /// ```
+    pub fn max_blocking_connections(mut self, n: usize) -> Config {
+        self.max_blocking_connections = Some(n.max(1));
         self
     }
 
