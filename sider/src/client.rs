@@ -3,7 +3,9 @@
 //! Imports from `conn`, `cmd`, `reply`, `error`; never touches a socket itself.
 
 use crate::cmd::Cmd;
-use crate::conn::{self, Cache, CacheLimits, CachedRead, Config, Handle, Protocol, Request, Waiter};
+use crate::conn::{
+    self, Cache, CacheLimits, CachedRead, Config, Handle, Protocol, Request, Waiter,
+};
 use crate::connection::Connection;
 use crate::dispatch::Dispatch;
 use crate::error::Error;
@@ -251,17 +253,14 @@ impl Client {
     pub async fn connect_with(config: Config) -> Result<Client, Error> {
         let established = conn::connect(&config).await?;
         let protocol = established.protocol;
-        let cache = config
-            .tracking
-            .as_ref()
-            .map(|t| {
-                Arc::new(Cache::new(CacheLimits {
-                    entries: t.capacity(),
-                    bytes: config.cache.max_bytes,
-                    ttl: config.cache.ttl,
-                    prefixes: t.prefixes(),
-                }))
-            });
+        let cache = config.tracking.as_ref().map(|t| {
+            Arc::new(Cache::new(CacheLimits {
+                entries: t.capacity(),
+                bytes: config.cache.max_bytes,
+                ttl: config.cache.ttl,
+                prefixes: t.prefixes(),
+            }))
+        });
         let handle = conn::spawn(config.clone(), established, cache.clone());
         // Blocking commands wait as long as their own timeout says: no response timeout there.
         let mut blocking_config = config.clone();
@@ -561,7 +560,10 @@ fn cached(handle: &Handle, cache: &Cache, cmd: Cmd, ttl: Option<std::time::Durat
             .collect();
         cache.count(found.len() - missed.len(), missed.len());
         if missed.is_empty() {
-            let all = found.into_iter().map(|v| v.unwrap_or(Frame::Null)).collect();
+            let all = found
+                .into_iter()
+                .map(|v| v.unwrap_or(Frame::Null))
+                .collect();
             return State::Ready(Some(Frame::Array(all)));
         }
         (missed, Some(found))

@@ -167,7 +167,13 @@ impl std::fmt::Display for Stats {
                 f,
                 "\ncache: hits {} · misses {} · invalidated {} · evicted {} · expired {} · \
                  emptied on disconnect {} · holds {} entries, {} B",
-                c.hits, c.misses, c.invalidated, c.evicted, c.expired, c.disconnects, c.entries,
+                c.hits,
+                c.misses,
+                c.invalidated,
+                c.evicted,
+                c.expired,
+                c.disconnects,
+                c.entries,
                 c.bytes
             )?;
         }

@@ -68,8 +68,7 @@ async fn second_read_is_local(admin: &Client, client: &Client, key: &str) -> any
 }
 
 #[tokio::test]
-async fn another_clients_write_invalidates_and_stats_count_hits_and_misses() -> anyhow::Result<()>
-{
+async fn another_clients_write_invalidates_and_stats_count_hits_and_misses() -> anyhow::Result<()> {
     let server = RedisServer::start();
     let admin = Client::connect(&server.url()).await?;
     let client = Client::connect_with(cached(server.port(), default_tracking())).await?;
@@ -80,7 +79,10 @@ async fn another_clients_write_invalidates_and_stats_count_hits_and_misses() -> 
     }
     let stats = client.stats().cache.expect("caching is on");
     assert_eq!((stats.hits, stats.misses, stats.entries), (5, 1, 1));
-    assert!(client.stats().to_string().contains("cache: hits 5 · misses 1"));
+    assert!(client
+        .stats()
+        .to_string()
+        .contains("cache: hits 5 · misses 1"));
     admin.set("r", "new").await?;
     reads_eventually(&client, "r", Some("new")).await?;
     assert!(client.stats().cache.expect("on").invalidated >= 1);
@@ -175,12 +177,12 @@ async fn a_restarted_server_leaves_nothing_cached() -> anyhow::Result<()> {
     let mut server = RedisServer::start();
     let client = Client::connect_with(cached(server.port(), default_tracking())).await?;
     client.set("r", "before").await?;
-    assert_eq!(
-        client.get::<String>("r").await?.as_deref(),
-        Some("before")
-    );
+    assert_eq!(client.get::<String>("r").await?.as_deref(), Some("before"));
     server.restart(); // the data is gone with it
-    until("cache emptied by the restart", || client.cached_replies() == 0).await?;
+    until("cache emptied by the restart", || {
+        client.cached_replies() == 0
+    })
+    .await?;
     assert_eq!(client.get::<String>("r").await?, None);
     Ok(())
 }
@@ -212,8 +214,7 @@ async fn a_silent_connection_is_noticed_by_the_health_check() -> anyhow::Result<
 }
 
 #[tokio::test]
-async fn a_silent_connection_with_commands_owed_serves_no_hit_until_heard() -> anyhow::Result<()>
-{
+async fn a_silent_connection_with_commands_owed_serves_no_hit_until_heard() -> anyhow::Result<()> {
     // Replies stall while a command is owed (a slow command looks the same): the connection is
     // the response timeout's business, but the cache stops serving hits, and serves again once
     // the server is heard from.
@@ -296,7 +297,11 @@ async fn entries_expire_with_their_ttl_and_their_keys() -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_millis(150)).await;
     let before = calls(&admin, "get").await;
     let _: Option<String> = client.get("t").await?;
-    assert_eq!(calls(&admin, "get").await, before + 1, "expired: read again");
+    assert_eq!(
+        calls(&admin, "get").await,
+        before + 1,
+        "expired: read again"
+    );
     assert!(client.stats().cache.expect("on").expired >= 1);
 
     // A read's own TTL, shorter or longer than the configuration's.
@@ -309,10 +314,7 @@ async fn entries_expire_with_their_ttl_and_their_keys() -> anyhow::Result<()> {
 
     // The key's own time to live caps the entry, whatever the TTL asked.
     admin.set("k", "short-lived").px(150).await?;
-    let _: Option<String> = client
-        .get("k")
-        .cache_ttl(Duration::from_secs(3600))
-        .await?;
+    let _: Option<String> = client.get("k").cache_ttl(Duration::from_secs(3600)).await?;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(client.get::<String>("k").await?, None);
     Ok(())

@@ -45,7 +45,10 @@ fn main() -> Result<()> {
     let server = Server::start()?;
     let port = server.port();
     rt.block_on(async {
-        client(port, false).await?.set(KEY, vec![b'v'; 64].as_slice()).await?;
+        client(port, false)
+            .await?
+            .set(KEY, vec![b'v'; 64].as_slice())
+            .await?;
         if let Some(which) = flag("--instr") {
             let n: usize = flag("--gets").context("--gets N")?.parse()?;
             let cached = match which.as_str() {
@@ -65,21 +68,41 @@ fn main() -> Result<()> {
         let (mut hit, mut miss) = (Vec::new(), Vec::new());
         for round in 0..rounds {
             // Alternate which goes first, so neither always runs on a warmer machine.
-            let order = if round % 2 == 0 { [true, false] } else { [false, true] };
+            let order = if round % 2 == 0 {
+                [true, false]
+            } else {
+                [false, true]
+            };
             for is_cached in order {
                 let c = if is_cached { &cached } else { &uncached };
                 let started = Instant::now();
                 gets(c, n).await?;
                 let us = started.elapsed().as_secs_f64() * 1e6 / n as f64;
-                if is_cached { hit.push(us) } else { miss.push(us) }
+                if is_cached {
+                    hit.push(us)
+                } else {
+                    miss.push(us)
+                }
             }
         }
-        let (hit, miss) = (Summary::of(&hit).context("samples")?, Summary::of(&miss).context("samples")?);
+        let (hit, miss) = (
+            Summary::of(&hit).context("samples")?,
+            Summary::of(&miss).context("samples")?,
+        );
         println!("GET of a 64-byte value, {rounds} rounds of {n}, µs per GET (median, min-max):");
-        println!("  cached   {:.3} ({:.3}-{:.3})", hit.median, hit.min, hit.max);
-        println!("  uncached {:.3} ({:.3}-{:.3})", miss.median, miss.min, miss.max);
+        println!(
+            "  cached   {:.3} ({:.3}-{:.3})",
+            hit.median, hit.min, hit.max
+        );
+        println!(
+            "  uncached {:.3} ({:.3}-{:.3})",
+            miss.median, miss.min, miss.max
+        );
         println!("  uncached / cached: {:.0}x", miss.median / hit.median);
-        println!("  {}", cached.stats().to_string().lines().last().unwrap_or(""));
+        println!(
+            "  {}",
+            cached.stats().to_string().lines().last().unwrap_or("")
+        );
         Ok(())
     })
 }

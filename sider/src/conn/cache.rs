@@ -273,7 +273,10 @@ impl Cache {
         }
         store.unlink(i);
         store.push_front(i);
-        store.slots[i as usize].entry.as_ref().map(|e| e.frame.clone())
+        store.slots[i as usize]
+            .entry
+            .as_ref()
+            .map(|e| e.frame.clone())
     }
 
     /// Counts reads that were looked up elsewhere (MGET's keys) as hits and misses.
@@ -294,7 +297,13 @@ impl Cache {
     /// Keeps `frame` as the reply to `command` (which reads `key`) until it is invalidated,
     /// evicted, or `expires`. Called by the driver in stream order, so an invalidation read
     /// after this reply removes it. Nothing is kept while the cache is dead.
-    pub(crate) fn insert(&self, key: Bytes, command: Bytes, frame: Frame, expires: Option<Instant>) {
+    pub(crate) fn insert(
+        &self,
+        key: Bytes,
+        command: Bytes,
+        frame: Frame,
+        expires: Option<Instant>,
+    ) {
         let size = ENTRY_OVERHEAD + command.len() + key.len() + frame_size(&frame);
         if size > self.limits.bytes {
             return;
@@ -348,7 +357,8 @@ impl Cache {
     /// Drops everything (a null invalidation: the server flushed its keys).
     pub(crate) fn flush(&self) {
         let dropped = self.store().clear();
-        self.invalidated.fetch_add(dropped as u64, Ordering::Relaxed);
+        self.invalidated
+            .fetch_add(dropped as u64, Ordering::Relaxed);
     }
 
     /// The connection carrying invalidations is gone: drop everything and serve no hit until
@@ -404,7 +414,10 @@ fn frame_size(frame: &Frame) -> usize {
             Frame::Array(items) | Frame::Set(items) | Frame::Push(items) => {
                 items.iter().map(frame_size).sum()
             }
-            Frame::Map(pairs) => pairs.iter().map(|(k, v)| frame_size(k) + frame_size(v)).sum(),
+            Frame::Map(pairs) => pairs
+                .iter()
+                .map(|(k, v)| frame_size(k) + frame_size(v))
+                .sum(),
             Frame::Attribute { attrs, value } => {
                 attrs
                     .iter()

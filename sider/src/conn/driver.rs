@@ -10,11 +10,11 @@
 //! When the connection fails, every waiter gets the error, and the driver reconnects lazily when
 //! the next request arrives.
 
+use super::cache::Cache;
 use super::config::{Addr, Config, Protocol};
 use super::direct::{Sent, WriteSide, Written};
 use super::handshake::{connect, Established};
 use super::health::{Check, Health};
-use super::cache::Cache;
 use super::push::{PubSubOp, PushSink, Routed, Router};
 use super::request::{Payload, Request, Step, Waiter};
 use super::server::ServerInfo;

@@ -18,11 +18,11 @@ mod stream;
 mod tls;
 mod trace;
 
+pub use cache::CacheStats;
+pub(crate) use cache::{Cache, CacheLimits};
 pub use config::{Addr, Config, Protocol};
 pub(crate) use driver::{spawn, Handle};
 pub(crate) use handshake::connect;
-pub(crate) use cache::{Cache, CacheLimits};
-pub use cache::CacheStats;
 pub(crate) use push::PubSubOp;
 pub use push::{Event, Message, SubscriptionKind, Tracking};
 pub(crate) use request::{CachedRead, Payload, ReplySink, Request, Waiter};
