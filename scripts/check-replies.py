@@ -26,7 +26,8 @@ The schemas describe RESP3 replies; sider's decoders accept the RESP2 shapes too
 maps, bulk strings for doubles), so the RESP3 shape is the one to check.
 
 Compatibility, schema -> Rust:
-  integer -> i64, u64, a caller-picked type; bool only when the schema allows just 0 and 1
+  integer -> i64, u64, a caller-picked type; bool only when the schema allows just 0 and 1;
+             Ttl, FieldExpire, FieldPersist (typed readings of expiry codes)
   number  -> f64, a caller-picked type
   boolean -> bool
   string  -> String, Bytes, a caller-picked type (K, V, M, F...); f64 or i64 when the string holds
@@ -119,7 +120,9 @@ class Ty:
         return "%s<%s>" % (self.kind, ", ".join(map(str, self.args)))
 
 
-SCALARS = {"i64", "u64", "f64", "bool", "String", "Bytes", "Value"}
+# Typed readings of integer codes (sider's reply/expiry.rs), for a command's `also` methods.
+CODES = {"Ttl", "FieldExpire", "FieldPersist"}
+SCALARS = {"i64", "u64", "f64", "bool", "String", "Bytes", "Value"} | CODES
 GENERICS = {"Option": 1, "Vec": 1, "Set": 1, "Map": 2}
 
 
@@ -263,6 +266,8 @@ def fits(t, schema, strict=True):
         if isinstance(value, bool):
             return None if t.kind == "scalar" and t.name == "bool" else wrong
         if isinstance(value, int):
+            if t.kind == "scalar" and t.name in CODES:
+                return None
             if t.kind == "param" or (t.kind == "scalar" and t.name in ("i64", "u64")):
                 return None if t.name != "u64" or value >= 0 else wrong
             if t.kind == "scalar" and t.name == "bool" and value in (0, 1):
@@ -279,7 +284,7 @@ def fits(t, schema, strict=True):
             return None
         return wrong
     if kind == "integer":
-        if t.kind == "param" or (t.kind == "scalar" and t.name == "i64"):
+        if t.kind == "param" or (t.kind == "scalar" and (t.name == "i64" or t.name in CODES)):
             return None
         if t.kind == "scalar" and t.name == "u64":
             return None if schema.get("minimum", -1) >= 0 else "%s: the integer may be negative" % t
@@ -582,6 +587,10 @@ def main():
             spec = tomllib.load(f)
         for entry in spec.get("command", []):
             entries.append((os.path.basename(path), entry))
+            # An `also` method is the same command with a reply of its own: checked as one more
+            # entry.
+            for also in entry.get("also", []):
+                entries.append((os.path.basename(path), dict(entry, reply=also["reply"])))
 
     names = {e["name"] for _, e in entries}
     matched, no_schema, unchecked, explained, failures = 0, [], [], [], []

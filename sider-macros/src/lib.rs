@@ -10,6 +10,8 @@
 mod gen;
 mod model;
 mod spec;
+#[cfg(test)]
+mod tests;
 mod validate;
 
 use proc_macro::TokenStream;

@@ -4,7 +4,23 @@ use proc_macro2::{Ident, TokenStream};
 
 pub struct Model {
     pub commands: Vec<Command>,
+    /// The shared `[[choice]]` types, each generated once.
+    pub choices: Vec<Choice>,
     pub files: Vec<std::path::PathBuf>,
+}
+
+/// A one-of type shared by arguments of several commands (`Side` for LEFT/RIGHT).
+pub struct Choice {
+    pub doc: String,
+    /// A node with `choice` set to the type's name, whose shape is the alternatives.
+    pub node: Node,
+}
+
+/// Another method for a command, with a reply of its own (`pttl_typed`).
+pub struct Also {
+    pub method: Ident,
+    pub doc: String,
+    pub reply: Reply,
 }
 
 pub struct Command {
@@ -23,6 +39,8 @@ pub struct Command {
     pub timeout: Option<String>,
     pub reply: Reply,
     pub args: Vec<Node>,
+    /// More methods for the same command, each with a reply of its own.
+    pub also: Vec<Also>,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -44,6 +62,11 @@ impl Command {
     pub fn has_builder(&self) -> bool {
         self.args.iter().any(|a| a.optional)
     }
+
+    /// The reply of the command's own method, or of one of its `also` methods.
+    pub fn also_reply<'a>(&'a self, also: Option<&'a Also>) -> &'a Reply {
+        also.map_or(&self.reply, |a| &a.reply)
+    }
 }
 
 #[derive(Clone)]
@@ -56,6 +79,8 @@ pub struct Node {
     pub multiple: bool,
     pub multiple_token: bool,
     pub shape: Shape,
+    /// For a `OneOf`: the shared choice type it is, instead of an enum of its own.
+    pub choice: Option<String>,
     pub reply: Option<Reply>,
     pub doc: Option<String>,
     /// The reply-changing options whose reply this one's replaces, whatever the call order.

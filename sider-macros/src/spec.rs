@@ -12,6 +12,28 @@ pub struct File {
     pub group: Spanned<String>,
     #[serde(default)]
     pub command: Vec<Command>,
+    /// Choice types shared by arguments of any command in the spec (`Side`, `Trim`).
+    #[serde(default)]
+    pub choice: Vec<Choice>,
+}
+
+/// One `[[choice]]` entry: a one-of type that arguments name with `choice = "..."`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Choice {
+    pub name: Spanned<String>,
+    pub doc: Spanned<String>,
+    pub oneof: Vec<Arg>,
+}
+
+/// One `[[command.also]]` entry: another method for the same command, with a reply of its own
+/// (a typed reading of raw codes: `pttl_typed` beside `pttl`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Also {
+    pub method: Spanned<String>,
+    pub doc: Spanned<String>,
+    pub reply: Spanned<String>,
 }
 
 /// One `[[command]]` entry.
@@ -35,6 +57,8 @@ pub struct Command {
     pub group: Option<Spanned<String>>,
     #[serde(default)]
     pub arg: Vec<Arg>,
+    #[serde(default)]
+    pub also: Vec<Also>,
 }
 
 /// One argument, alternative or block member.
@@ -51,6 +75,8 @@ pub struct Arg {
     #[serde(default)]
     pub multiple_token: bool,
     pub oneof: Option<Vec<Arg>>,
+    /// The name of a shared `[[choice]]`, in place of a `oneof` of its own.
+    pub choice: Option<Spanned<String>>,
     pub block: Option<Vec<Arg>>,
     pub reply: Option<Spanned<String>>,
     pub of: Option<Spanned<String>>,

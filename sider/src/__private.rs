@@ -63,6 +63,17 @@ pub fn unix_millis<T: crate::Timestamp + ?Sized>(t: &T) -> i64 {
     t.__since_epoch(crate::args::Unit::Millis)
 }
 
+/// The bytes of one argument, for the generated enums that hold a payload (`XaddId::Id`) and
+/// take it as any [`ToArg`](crate::ToArg): written as a bulk string, then cut out of it.
+pub fn arg_bytes<T: crate::ToArg + ?Sized>(arg: &T) -> Bytes {
+    let mut out = bytes::BytesMut::new();
+    arg.write_arg(&mut out);
+    // `$<len>\r\n<bytes>\r\n`
+    let start = out.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let end = out.len().saturating_sub(2).max(start);
+    out.freeze().slice(start..end)
+}
+
 /// Reads a flag parameter whether it is a `bool` or a `&bool`.
 pub fn flag(b: &bool) -> bool {
     *b

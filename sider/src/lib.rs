@@ -94,7 +94,7 @@ pub use pool::{Pool, PooledConnection};
 pub use pubsub::{Channels, Subscription};
 #[cfg(feature = "serde")]
 pub use record::Record;
-pub use reply::FromReply;
+pub use reply::{FieldExpire, FieldPersist, FromReply, Ttl};
 pub use resp::Frame as Value;
 pub use scan::{Scan, ScanStream};
 pub use script::{Invoke, Script, ScriptCall, ScriptFuture};

@@ -10,6 +10,9 @@ use bytes::Bytes;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::{BuildHasher, Hash};
 
+mod expiry;
+pub use expiry::{FieldExpire, FieldPersist, Ttl};
+
 /// A type a Redis reply decodes into.
 ///
 /// Server error replies never reach `from_reply` at the top level: sider turns them into

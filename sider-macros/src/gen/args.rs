@@ -4,41 +4,75 @@ use crate::model::{Kind, Node, Shape};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-/// Where a parameter's type is used: a method signature (generic, borrowed) or an enum variant
-/// (owned).
+/// Where a parameter's type is used: a method signature (generic, borrowed), an enum variant
+/// (owned), or the constructor function of a variant (owned, but payloads as any `ToArg`).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Place {
     Method,
     Enum,
+    Ctor,
 }
 
 pub struct Param {
     pub ident: Ident,
     pub ty: TokenStream,
+    /// How a constructor turns the parameter into the variant's field.
+    pub convert: Convert,
+}
+
+/// From a constructor's parameter to the variant's owned field.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Convert {
+    /// The same type.
+    Same,
+    /// Any `ToArg` into `Bytes`.
+    Arg,
+    /// Any list of `ToArg` into `Vec<Bytes>`.
+    Args,
+}
+
+impl Param {
+    /// The expression that makes the variant's field of this parameter.
+    pub fn converted(&self) -> TokenStream {
+        let ident = &self.ident;
+        match self.convert {
+            Convert::Same => quote!(#ident),
+            Convert::Arg => quote!(::sider::__private::arg_bytes(&#ident)),
+            Convert::Args => quote!(
+                ::core::iter::IntoIterator::into_iter(#ident)
+                    .map(|arg| ::sider::__private::arg_bytes(&arg))
+                    .collect()
+            ),
+        }
+    }
 }
 
 fn kind_type(kind: Kind, place: Place) -> TokenStream {
     match kind {
         Kind::Key | Kind::Bytes => match place {
-            Place::Method => quote!(impl ::sider::ToArg),
+            Place::Method | Place::Ctor => quote!(impl ::sider::ToArg),
             Place::Enum => quote!(::sider::__private::Bytes),
         },
         Kind::Integer => quote!(::core::primitive::i64),
         Kind::Double => quote!(::core::primitive::f64),
         Kind::Seconds | Kind::Millis | Kind::FSeconds => match place {
             Place::Method => quote!(impl ::sider::TimeSpan),
-            Place::Enum => quote!(::core::time::Duration),
+            Place::Enum | Place::Ctor => quote!(::core::time::Duration),
         },
         Kind::UnixTime | Kind::UnixTimeMs => match place {
             Place::Method => quote!(impl ::sider::Timestamp),
-            Place::Enum => quote!(::std::time::SystemTime),
+            Place::Enum | Place::Ctor => quote!(::std::time::SystemTime),
         },
     }
 }
 
-/// The Rust type name of the enum generated for a `oneof` node under `prefix`.
+/// The Rust type name of the enum generated for a `oneof` node under `prefix`, or of the shared
+/// choice it names.
 pub fn enum_ident(prefix: &str, node: &Node) -> Ident {
-    format_ident!("{}{}", prefix, node.camel)
+    match &node.choice {
+        Some(choice) => format_ident!("{}", choice),
+        None => format_ident!("{}{}", prefix, node.camel),
+    }
 }
 
 /// The parameters a node takes, when its value is given as arguments.
@@ -46,7 +80,7 @@ pub fn enum_ident(prefix: &str, node: &Node) -> Ident {
 pub fn params(node: &Node, prefix: &str, place: Place, in_block: bool) -> Vec<Param> {
     let ident = node.ident.clone();
     let optional = in_block && node.optional;
-    let one = |ty: TokenStream| {
+    let with = |ty: TokenStream, convert: Convert| {
         let ty = if optional {
             quote!(::core::option::Option<#ty>)
         } else {
@@ -55,13 +89,17 @@ pub fn params(node: &Node, prefix: &str, place: Place, in_block: bool) -> Vec<Pa
         vec![Param {
             ident: ident.clone(),
             ty,
+            convert,
         }]
     };
+    let one = |ty: TokenStream| with(ty, Convert::Same);
+    let payload = |kind: &Kind| matches!(kind, Kind::Key | Kind::Bytes);
     match &node.shape {
         Shape::Count(_) => Vec::new(),
         Shape::Flag if optional => vec![Param {
             ident,
             ty: quote!(::core::primitive::bool),
+            convert: Convert::Same,
         }],
         Shape::Flag => Vec::new(),
         Shape::Value(kind) if node.multiple => match place {
@@ -69,24 +107,30 @@ pub fn params(node: &Node, prefix: &str, place: Place, in_block: bool) -> Vec<Pa
                 impl ::core::iter::IntoIterator<Item = impl ::sider::ToArg>
             )),
             Place::Method => one(quote!(impl ::sider::ToArgs)),
-            Place::Enum => {
-                let t = kind_type(*kind, place);
+            Place::Ctor if payload(kind) && !optional => with(
+                quote!(impl ::core::iter::IntoIterator<Item = impl ::sider::ToArg>),
+                Convert::Args,
+            ),
+            Place::Enum | Place::Ctor => {
+                let t = kind_type(*kind, Place::Enum);
                 one(quote!(::std::vec::Vec<#t>))
             }
         },
         Shape::Value(kind) => {
-            if optional && place == Place::Method {
+            if optional && place != Place::Enum {
                 // `Option<impl Trait>` is not allowed in argument position's inner types, and
                 // `None` would leave the type unknown: an optional block member takes the owned
                 // type an enum variant holds.
                 one(kind_type(*kind, Place::Enum))
+            } else if place == Place::Ctor && payload(kind) {
+                with(kind_type(*kind, place), Convert::Arg)
             } else {
                 one(kind_type(*kind, place))
             }
         }
         Shape::Block(members) if node.multiple => match place {
             Place::Method => one(quote!(impl ::sider::ToArgs)),
-            Place::Enum => one(quote!(::std::vec::Vec<::sider::__private::Bytes>)),
+            Place::Enum | Place::Ctor => one(quote!(::std::vec::Vec<::sider::__private::Bytes>)),
         },
         Shape::Block(members) => {
             let sub = format!("{prefix}{}", node.camel);
@@ -100,7 +144,7 @@ pub fn params(node: &Node, prefix: &str, place: Place, in_block: bool) -> Vec<Pa
             if node.multiple {
                 match place {
                     Place::Method => one(quote!(impl ::core::iter::IntoIterator<Item = #e>)),
-                    Place::Enum => one(quote!(::std::vec::Vec<#e>)),
+                    Place::Enum | Place::Ctor => one(quote!(::std::vec::Vec<#e>)),
                 }
             } else {
                 one(quote!(#e))

@@ -220,7 +220,8 @@ fn options(command: &Command, node: &Node, f: &Ident) -> Vec<Opt> {
             let mut out = vec![Opt {
                 sig: quote!(#ident(mut self, value: #e)),
                 body: quote!(#reset #token self.#f.push_args(&value);),
-                doc: with_doc(node, format!("Sets `{}` to one of its choices.", node.name)),
+                doc: with_doc(node, format!("Sets `{}` to one of its choices.", node.name))
+                    + &format!(" Choices: [`{e}`]."),
                 reply: None,
             }];
             for alt in alts {
@@ -271,10 +272,7 @@ fn reply_changing(
         let bounds = reply.bounds(own.iter().copied());
         quote!(<#(#bounds),*>)
     };
-    let doc = format!(
-        "{doc} Changes the reply to `{}`.",
-        ty.to_string().replace(":: ", "::").replace(" ::", "::")
-    );
+    let doc = format!("{doc} Changes the reply to `{}`.", super::rust_type(ty));
     let method = quote! {
         #[doc = #doc]
         pub fn #method_name #generics #rest -> #name<S, #ty> {
@@ -313,10 +311,7 @@ fn through_trait(
         quote!(<#(#bounds),*>)
     };
     let ty = &combo.reply.ty;
-    let mut doc = format!(
-        "{doc} Changes the reply to `{}`",
-        ty.to_string().replace(":: ", "::").replace(" ::", "::")
-    );
+    let mut doc = format!("{doc} Changes the reply to `{}`", super::rust_type(ty));
     if !combo.node.overrides.is_empty() {
         let over: Vec<String> = combo
             .node

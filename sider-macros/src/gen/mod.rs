@@ -8,7 +8,7 @@ mod enums;
 
 pub use combine::single_reply;
 
-use crate::model::{Command, Model, Shape};
+use crate::model::{Also, Command, Model, Node, Shape};
 use args::{encode, params, Place};
 use builder::{field, first_deferred};
 use proc_macro2::{Ident, TokenStream};
@@ -29,6 +29,10 @@ pub fn generate(model: &Model, options: &Options) -> TokenStream {
         .filter(|c| c.has_builder())
         .map(builder::builder);
     let enums = model.commands.iter().map(enums::enums);
+    let choices = model
+        .choices
+        .iter()
+        .map(|c| enums::choice(c, &model.commands, trait_name));
     let infos = model.commands.iter().map(info);
     let info_refs = model.commands.iter().map(info_ident);
     let tracked = model.files.iter().map(|p| {
@@ -51,6 +55,7 @@ pub fn generate(model: &Model, options: &Options) -> TokenStream {
         impl<D: ::sider::Dispatch> #trait_name for D {}
 
         #(#builders)*
+        #(#choices)*
         #(#enums)*
         #(#infos)*
 
@@ -59,6 +64,63 @@ pub fn generate(model: &Model, options: &Options) -> TokenStream {
         #vis static COMMANDS: &[&::sider::CommandInfo] = &[#(&#info_refs),*];
 
         #(#tracked)*
+    }
+}
+
+/// The type names generating `command` defines: its builder, its enums, its options' traits.
+pub fn type_names(command: &Command) -> Vec<String> {
+    let mut names = enums::enum_names(command);
+    if command.has_builder() {
+        names.push(command.camel.clone());
+    }
+    names.extend(
+        combine::combined(command)
+            .iter()
+            .map(|c| c.trait_ident.to_string()),
+    );
+    names
+}
+
+/// A type as a user writes it, for docs: `Option<String>`, not
+/// `::core::option::Option<::std::string::String>`.
+pub fn rust_type(ty: &TokenStream) -> String {
+    match syn::parse2::<syn::Type>(ty.clone()) {
+        Ok(ty) => render(&ty),
+        Err(_) => ty.to_string(),
+    }
+}
+
+fn render(ty: &syn::Type) -> String {
+    match ty {
+        syn::Type::Tuple(t) => {
+            let elems: Vec<String> = t.elems.iter().map(render).collect();
+            match elems.as_slice() {
+                [one] => format!("({one},)"),
+                all => format!("({})", all.join(", ")),
+            }
+        }
+        syn::Type::Path(p) => match p.path.segments.last() {
+            Some(last) => {
+                let args = match &last.arguments {
+                    syn::PathArguments::AngleBracketed(a) => {
+                        let args: Vec<String> = a
+                            .args
+                            .iter()
+                            .map(|arg| match arg {
+                                syn::GenericArgument::Type(t) => render(t),
+                                other => quote!(#other).to_string(),
+                            })
+                            .collect();
+                        format!("<{}>", args.join(", "))
+                    }
+                    _ => String::new(),
+                };
+                format!("{}{args}", last.ident)
+            }
+            None => quote!(#p).to_string(),
+        },
+        syn::Type::Paren(p) => render(&p.elem),
+        other => quote!(#other).to_string(),
     }
 }
 
@@ -150,9 +212,12 @@ fn key_position(command: &Command) -> usize {
     0
 }
 
-fn docs(command: &Command) -> TokenStream {
+/// The method's docs: the spec's line, the facts, and what the caller needs to find: the builder
+/// and its options, the enums its choices take, and its other methods.
+fn docs(command: &Command, also: Option<&Also>) -> TokenStream {
     let slug = command.name.to_ascii_lowercase().replace(' ', "-");
-    let mut lines = vec![command.doc.clone(), String::new()];
+    let summary = also.map_or(&command.doc, |a| &a.doc);
+    let mut lines = vec![summary.clone(), String::new()];
     let mut facts = format!("{} · {}", command.versions.describe(), command.group);
     if let Some(c) = &command.complexity {
         facts.push_str(&format!(" · {c}"));
@@ -174,6 +239,18 @@ fn docs(command: &Command) -> TokenStream {
                 .to_owned(),
         );
     }
+    let choices = choice_types(command);
+    if !choices.is_empty() {
+        let listed: Vec<String> = choices
+            .iter()
+            .map(|(ty, args)| {
+                let args: Vec<String> = args.iter().map(|a| format!("`{a}`")).collect();
+                format!("[`{ty}`] ({})", args.join(", "))
+            })
+            .collect();
+        lines.push(String::new());
+        lines.push(format!("Choices: {}.", listed.join(", ")));
+    }
     if command.has_builder() {
         let opts: Vec<String> = command
             .args
@@ -194,25 +271,125 @@ fn docs(command: &Command) -> TokenStream {
             opts.join(", ")
         ));
     }
+    match also {
+        Some(_) => {
+            lines.push(String::new());
+            lines.push(format!(
+                "Replies `{}`; [`{m}`](Self::{m}) gives the reply as the server sends it.",
+                rust_type(&command.also_reply(also).ty),
+                m = command.method
+            ));
+        }
+        None if !command.also.is_empty() => {
+            let others: Vec<String> = command
+                .also
+                .iter()
+                .map(|a| {
+                    format!(
+                        "[`{m}`](Self::{m}) (`{}`)",
+                        rust_type(&a.reply.ty),
+                        m = a.method
+                    )
+                })
+                .collect();
+            lines.push(String::new());
+            lines.push(format!("Typed reading: {}.", others.join(", ")));
+        }
+        None => {}
+    }
     quote!(#(#[doc = #lines])*)
 }
 
+/// The enum types the command's arguments take (shared choices and its own, at any depth), each
+/// with the names of the arguments that take it, in order of first appearance.
+fn choice_types(command: &Command) -> Vec<(String, Vec<String>)> {
+    fn walk(node: &Node, prefix: &str, out: &mut Vec<(String, Vec<String>)>) {
+        match &node.shape {
+            Shape::OneOf(alts) => {
+                let ty = args::enum_ident(prefix, node).to_string();
+                match out.iter_mut().find(|(t, _)| *t == ty) {
+                    Some((_, names)) => names.push(node.name.clone()),
+                    None => out.push((ty.clone(), vec![node.name.clone()])),
+                }
+                if node.choice.is_none() {
+                    for alt in alts {
+                        if let Shape::Block(members) = &alt.shape {
+                            let sub = format!("{ty}{}", alt.camel);
+                            for m in members {
+                                walk(m, &sub, out);
+                            }
+                        } else if let Shape::OneOf(_) = alt.shape {
+                            walk(alt, &ty, out);
+                        }
+                    }
+                }
+            }
+            Shape::Block(members) => {
+                let sub = format!("{prefix}{}", node.camel);
+                for m in members {
+                    walk(m, &sub, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for node in &command.args {
+        walk(node, &command.camel, &mut out);
+    }
+    out
+}
+
+/// A top-level required `oneof` whose enum converts from a plain value: the method takes
+/// `impl Into<Enum>`, so `client.xadd(key, "*", ...)` reads as the server's syntax does.
+fn into_param(node: &Node, command: &Command) -> Option<Ident> {
+    match &node.shape {
+        Shape::OneOf(alts)
+            if !node.optional && !node.multiple && enums::from_arg_variant(alts).is_some() =>
+        {
+            Some(args::enum_ident(&command.camel, node))
+        }
+        _ => None,
+    }
+}
+
 fn method(command: &Command) -> TokenStream {
-    let name = &command.method;
-    let docs = docs(command);
-    let reply = &command.reply.ty;
-    let generics = if command.reply.generics.is_empty() {
+    let mut out = method_as(command, None);
+    for also in &command.also {
+        out.extend(method_as(command, Some(also)));
+    }
+    out
+}
+
+/// The command's method, or one of its `also` methods: the same arguments, another name and
+/// reply.
+fn method_as(command: &Command, also: Option<&Also>) -> TokenStream {
+    let name = also.map_or(&command.method, |a| &a.method);
+    let docs = docs(command, also);
+    let reply = command.also_reply(also);
+    let generics = if reply.generics.is_empty() {
         TokenStream::new()
     } else {
-        let bounds = command.reply.bounds(&command.reply.generics);
+        let bounds = reply.bounds(&reply.generics);
         quote!(<#(#bounds),*>)
     };
-    let ps: Vec<_> = command
-        .args
-        .iter()
-        .filter(|a| !a.optional)
-        .flat_map(|a| params(a, &command.camel, Place::Method, false))
-        .collect();
+    let reply = &reply.ty;
+    let mut ps = Vec::new();
+    let mut conversions = Vec::new();
+    for a in command.args.iter().filter(|a| !a.optional) {
+        match into_param(a, command) {
+            Some(e) => {
+                let ident = &a.ident;
+                ps.push(args::Param {
+                    ident: ident.clone(),
+                    ty: quote!(impl ::core::convert::Into<#e>),
+                    convert: args::Convert::Same,
+                });
+                conversions.push(quote!(let #ident: #e = ::core::convert::Into::into(#ident);));
+            }
+            None => ps.extend(params(a, &command.camel, Place::Method, false)),
+        }
+    }
     let names = ps.iter().map(|p| &p.ident);
     let tys = ps.iter().map(|p| &p.ty);
     let info = info_ident(command);
@@ -221,7 +398,6 @@ fn method(command: &Command) -> TokenStream {
     } else {
         TokenStream::new()
     };
-    let deprecated = TokenStream::new();
 
     // Arguments counted by a `count` argument are written to a fragment first.
     let counted: Vec<&str> = command
@@ -232,7 +408,7 @@ fn method(command: &Command) -> TokenStream {
             _ => None,
         })
         .collect();
-    let mut pre = Vec::new();
+    let mut pre = conversions;
     for node in &command.args {
         if counted.contains(&node.name.as_str()) {
             let frag = format_ident!("__count_{}", node.ident);
@@ -269,7 +445,6 @@ fn method(command: &Command) -> TokenStream {
         let writes = command.args.iter().map(|a| write_arg(a, quote!(cmd)));
         return quote! {
             #docs
-            #deprecated
             fn #name #generics (mut self, #(#names: #tys),*) -> Self::Out<#reply> #exclusive {
                 #(#pre)*
                 let mut cmd = ::sider::Dispatch::new_cmd(&mut self, &#info);
@@ -305,7 +480,6 @@ fn method(command: &Command) -> TokenStream {
         });
     quote! {
         #docs
-        #deprecated
         fn #name #generics (mut self, #(#names: #tys),*) -> #builder<Self, #reply> #exclusive {
             #(#pre)*
             let mut cmd = ::sider::Dispatch::new_cmd(&mut self, &#info);

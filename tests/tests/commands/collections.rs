@@ -1,8 +1,7 @@
 //! Groups hash, list and set.
 
 use crate::{error_code, Ctx};
-use sider::commands::{BlmoveWherefrom, BlmoveWhereto, BlmpopEnd, LinsertPosition, LmoveWherefrom};
-use sider::commands::{LmoveWhereto, LmpopEnd};
+use sider::commands::{LinsertPosition, Side};
 use sider::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -94,23 +93,21 @@ pub async fn lists(t: Ctx) -> anyhow::Result<()> {
     assert_eq!(popped, [3, 2]);
     assert_eq!(c.rpoplpush::<i64>(&l, &other).await?, Some(1));
     assert_eq!(c.rpoplpush::<i64>(&l, &other).await?, None);
-    let moved: Option<String> = c
-        .lmove(&other, &l, LmoveWherefrom::Left, LmoveWhereto::Right)
-        .await?;
+    let moved: Option<String> = c.lmove(&other, &l, Side::Left, Side::Right).await?;
     assert_eq!(moved.as_deref(), Some("1"));
     assert_eq!(
-        c.lmove::<String>(t.key("none"), &l, LmoveWherefrom::Left, LmoveWhereto::Left)
+        c.lmove::<String>(t.key("none"), &l, Side::Left, Side::Left)
             .await?,
         None
     );
     c.rpush(&other, ["x", "y", "z"]).await?;
     let popped: Option<(String, Vec<String>)> = c
-        .lmpop([&t.key("none"), &other], LmpopEnd::Right)
+        .lmpop([&t.key("none"), &other], Side::Right)
         .count(2)
         .await?;
     assert_eq!(popped, Some((other.clone(), vec!["z".into(), "y".into()])));
     assert_eq!(
-        c.lmpop::<String, String>(&[&t.key("none")], LmpopEnd::Left)
+        c.lmpop::<String, String>(&[&t.key("none")], Side::Left)
             .await?,
         None
     );
@@ -131,19 +128,16 @@ pub async fn blocking_lists(t: Ctx) -> anyhow::Result<()> {
         c.brpoplpush::<String>(&l, &m, wait).await?.as_deref(),
         Some("d")
     );
-    let moved: Option<String> = c
-        .blmove(&m, &l, BlmoveWherefrom::Left, BlmoveWhereto::Left, wait)
-        .await?;
+    let moved: Option<String> = c.blmove(&m, &l, Side::Left, Side::Left, wait).await?;
     assert_eq!(moved.as_deref(), Some("d"));
-    let popped: Option<(String, Vec<String>)> =
-        c.blmpop(wait, &l, BlmpopEnd::Left).count(2).await?;
+    let popped: Option<(String, Vec<String>)> = c.blmpop(wait, &l, Side::Left).count(2).await?;
     assert_eq!(popped, Some((l.clone(), vec!["d".into(), "b".into()])));
     // Nothing to pop: the timeout passes and the reply is null.
     let none: Option<(String, String)> =
         c.blpop(t.key("empty"), Duration::from_millis(100)).await?;
     assert_eq!(none, None);
     let none: Option<(String, Vec<String>)> = c
-        .blmpop(Duration::from_millis(100), t.key("empty"), BlmpopEnd::Right)
+        .blmpop(Duration::from_millis(100), t.key("empty"), Side::Right)
         .await?;
     assert_eq!(none, None);
     Ok(())

@@ -34,7 +34,8 @@ pub async fn connection(t: Ctx) -> anyhow::Result<()> {
 
     let hello: HashMap<String, Value> = conn
         .hello()
-        .protocol(i64::from(t.protocol), None, None, Some("renamed".into()))
+        .protocol(i64::from(t.protocol))
+        .setname("renamed")
         .await?;
     assert_eq!(
         hello.get("proto"),

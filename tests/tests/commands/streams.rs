@@ -1,8 +1,7 @@
 //! Group stream.
 
 use crate::Ctx;
-use sider::commands::{XaddId, XaddTrimOperator, XaddTrimStrategy, XgroupCreateId};
-use sider::commands::{XgroupSetidId, XtrimTrimOperator, XtrimTrimStrategy};
+use sider::commands::{Trim, XaddId, XgroupCreateId, XgroupSetidId};
 use sider::prelude::*;
 use sider::Value;
 use std::collections::HashMap;
@@ -69,32 +68,12 @@ pub async fn streams(t: Ctx) -> anyhow::Result<()> {
     let help: Vec<String> = c.xinfo_help().await?;
     assert!(help.iter().any(|l| l.contains("STREAM")));
 
-    let id3 = c
-        .xadd(&s, XaddId::Auto, [("x", "y")])
-        .trim(
-            XaddTrimStrategy::Maxlen,
-            Some(XaddTrimOperator::Exact),
-            2,
-            None,
-        )
-        .await?;
+    let id3 = c.xadd(&s, XaddId::Auto, [("x", "y")]).maxlen(2).await?;
     assert_eq!(c.xlen(&s).await?, 2);
     assert_eq!(c.xdel(&s, [&id2, "9-9"]).await?, 1);
-    let trimmed = c
-        .xtrim(
-            &s,
-            XtrimTrimStrategy::Minid,
-            Some(XtrimTrimOperator::Exact),
-            &id3,
-            None,
-        )
-        .await?;
+    let trimmed = c.xtrim(&s, Trim::minid(&id3)).await?;
     assert_eq!(trimmed, 0);
-    assert_eq!(
-        c.xtrim(&s, XtrimTrimStrategy::Maxlen, None, 0, None)
-            .await?,
-        1
-    );
+    assert_eq!(c.xtrim(&s, Trim::Maxlen(0)).await?, 1);
     let (): () = c
         .xsetid(&s, "99999999999999-0")
         .entries_added(10)
@@ -152,7 +131,8 @@ pub async fn consumer_groups(t: Ctx) -> anyhow::Result<()> {
     assert_eq!(empty, (0, None, None, vec![]));
     let detail = c
         .xpending(&s, "g")
-        .filters(None, "-", "+", 10, Some("alice".into()))
+        .filters("-", "+", 10)
+        .consumer("alice")
         .await?;
     let Value::Array(detail) = detail else {
         panic!("XPENDING with a range: {detail:?}");
