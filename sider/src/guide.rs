@@ -76,6 +76,33 @@
 //! Commands the spec does not know go through [`Cmd`](crate::Cmd):
 //! `client.send::<T>(Cmd::new("MODULE.CMD").arg(..))`, or `.cmd::<T>(..)` inside a pipeline.
 //!
+//! # Required choices
+//!
+//! An argument that takes one of several forms is an enum of
+//! [`commands`](mod@crate::commands); the method's docs name it under "Choices". The list ends
+//! are a [`Side`](crate::commands::Side), stream trimming a [`Trim`](crate::commands::Trim),
+//! which as an option is also a builder method per form. An ID that is either `*` or your own
+//! takes the string as it is:
+//!
+//! ```no_run
+//! use sider::commands::{Side, Trim};
+//! use sider::prelude::*;
+//! use sider::Ttl;
+//!
+//! # async fn run(client: sider::Client) -> Result<(), sider::Error> {
+//! let job: Option<String> = client.lmove("queue", "working", Side::Right, Side::Left).await?;
+//! let id: String = client.xadd("events", "*", [("job", "42")]).maxlen_approx(10_000).await?;
+//! let removed: i64 = client.xtrim("events", Trim::minid(&id)).await?;
+//! if let Ttl::Expires(left) = client.pttl_typed("session").await? {
+//!     println!("the session has {left:?} left");
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Passing something else names the type to use: ``expected `Side`, found `&str` ``. Commands
+//! that reply codes (-2 for a missing key, -1 for no expiry) also have a `_typed` method whose
+//! reply says it: [`pttl_typed`](crate::Commands::pttl_typed) gives a [`Ttl`](crate::Ttl).
+//!
 //! # Pipelines
 //!
 //! A [`Pipeline`](crate::Pipeline)'s commands go out in one write; `execute()` returns a tuple
