@@ -23,9 +23,10 @@
 //! Imports from `conn` (the stream, the driver's request types) and `error`.
 
 use super::config::Addr;
-use super::driver::Shared;
+use super::handle::Shared;
 use super::request::{Payload, Request, Waiter};
 use super::stream::Writer;
+use super::write_buf::WriteBuf;
 use crate::error::Error;
 use crate::stats::Counters;
 use bytes::Bytes;
@@ -38,19 +39,20 @@ use tokio::time::Instant;
 #[derive(Debug, Default)]
 pub(crate) struct WriteSide(Mutex<State>);
 
-/// What [`WriteSide`]'s lock guards.
+/// What [`WriteSide`]'s lock guards. Private: the ordering rule above is kept by
+/// [`WriteSide`]'s methods, the only way in.
 #[derive(Debug, Default)]
-pub(crate) struct State {
+struct State {
     /// The connection's write side and its server; `None` while there is no connection.
-    pub(crate) live: Option<(Writer, Addr)>,
+    live: Option<(Writer, Addr)>,
     /// The driver has bytes queued that are not all written: callers hand theirs to it.
-    pub(crate) driver_writing: bool,
+    driver_writing: bool,
     /// Waiters of the commands callers wrote, in the order written, not yet taken by the driver.
-    pub(crate) pending: VecDeque<Written>,
+    pending: VecDeque<Written>,
     /// What a caller's write left unwritten: the driver writes it before anything else.
-    pub(crate) leftover: VecDeque<Bytes>,
+    leftover: VecDeque<Bytes>,
     /// A caller's write failed: the connection is broken, and the driver fails it.
-    pub(crate) failed: Option<Error>,
+    failed: Option<Error>,
 }
 
 /// The waiter of a request a caller wrote itself. The driver opens its trace span when it takes
@@ -101,10 +103,57 @@ fn written_and_rest(
 
 impl WriteSide {
     /// The lock. No code panics while holding it, so a poisoned lock still guards sound state.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+    fn lock(&self) -> MutexGuard<'_, State> {
         self.0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The driver takes the waiters of the commands callers wrote (appended to `into`, in the
+    /// order written) and a failed write's error. With `claim` (before it queues anything of its
+    /// own), it also takes the rest of a partial write, which goes out first, and the write side:
+    /// callers hand their commands to the driver until [`release`](Self::release) or a
+    /// [`write`](Self::write) that leaves nothing unwritten.
+    pub(super) fn take(
+        &self,
+        into: &mut VecDeque<Written>,
+        claim: Option<&mut WriteBuf>,
+    ) -> Option<Error> {
+        let mut state = self.lock();
+        let failed = state.failed.take();
+        if into.is_empty() {
+            // Swapped, so that both queues keep their capacity.
+            std::mem::swap(&mut state.pending, into);
+        } else {
+            into.extend(state.pending.drain(..));
+        }
+        if let Some(buf) = claim {
+            // Nothing of the driver's is unwritten while it holds no claim: the rest of a
+            // caller's write is the first thing out.
+            for rest in state.leftover.drain(..) {
+                buf.push_chunk(rest);
+            }
+            state.driver_writing = true;
+        }
+        failed
+    }
+
+    /// The driver gives the write side back with nothing of its own unwritten.
+    pub(super) fn release(&self) {
+        self.lock().driver_writing = false;
+    }
+
+    /// The driver writes through the connection's writer, under the lock; `write` says whether
+    /// it left nothing unwritten, which gives the write side back to callers. `None` when there
+    /// is no connection.
+    pub(super) fn write<R>(&self, write: impl FnOnce(&mut Writer) -> (R, bool)) -> Option<R> {
+        let mut state = self.lock();
+        let (writer, _) = state.live.as_mut()?;
+        let (result, all_written) = write(writer);
+        if all_written {
+            state.driver_writing = false;
+        }
+        Some(result)
     }
 
     /// A new connection's write side: callers may write through it when it is a plain socket,

@@ -7,9 +7,11 @@ mod cache;
 mod config;
 mod direct;
 mod driver;
+mod handle;
 mod handshake;
 mod health;
 mod push;
+mod reconnect;
 mod request;
 mod sentinel;
 mod server;
@@ -17,11 +19,12 @@ mod stream;
 #[cfg(feature = "tls")]
 mod tls;
 mod trace;
+mod write_buf;
 
 pub use cache::CacheStats;
 pub(crate) use cache::{Cache, CacheLimits};
 pub use config::{Addr, Config, Protocol};
-pub(crate) use driver::{spawn, Handle};
+pub(crate) use handle::{spawn, Handle};
 pub(crate) use handshake::connect;
 pub(crate) use push::PubSubOp;
 pub use push::{Event, Message, SubscriptionKind, Tracking};

@@ -1,0 +1,235 @@
+//! The driver task's outer loop: it runs one connection until that fails, then reconnects,
+//! lazily (when the next request arrives) or at once when subscriptions must be renewed, waiting
+//! between failed attempts with an exponential [`Backoff`]. Within the backoff, requests fail at
+//! once with the last attempt's error rather than hammer a server that is down.
+
+use super::config::{Addr, Config, Protocol};
+use super::driver::Connection;
+use super::handle::{Retire, Shared};
+use super::handshake::{connect, Established};
+use super::push::Router;
+use super::request::{Payload, Request};
+use super::server::ServerInfo;
+use super::stream::Reader;
+use super::trace::event;
+use crate::error::{Error, ErrorKind};
+use crate::resp::Decoder;
+use crate::stats::Counters;
+use bytes::BytesMut;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// The wait between failed connection attempts: from the configured minimum, doubled by each
+/// failure up to the maximum, and back to the minimum after a success.
+struct Backoff {
+    min: Duration,
+    max: Duration,
+    next: Duration,
+    /// After a failed attempt: when the next may start, and why the last one failed.
+    last_failure: Option<(Instant, Error)>,
+}
+
+impl Backoff {
+    fn new((min, max): (Duration, Duration)) -> Backoff {
+        Backoff {
+            min,
+            max,
+            next: min,
+            last_failure: None,
+        }
+    }
+
+    /// When the next attempt may start.
+    fn retry_at(&self) -> Instant {
+        self.last_failure
+            .as_ref()
+            .map_or_else(Instant::now, |(at, _)| *at)
+    }
+
+    /// The last attempt's error, while the next may not start yet.
+    fn refusing(&self) -> Option<&Error> {
+        match &self.last_failure {
+            Some((retry_at, err)) if Instant::now() < *retry_at => Some(err),
+            _ => None,
+        }
+    }
+
+    fn failed(&mut self, err: Error) {
+        self.last_failure = Some((Instant::now() + self.next, err));
+        self.next = (self.next * 2).min(self.max);
+    }
+
+    fn succeeded(&mut self) {
+        self.next = self.min;
+        self.last_failure = None;
+    }
+}
+
+/// The driver task: `conn` is the connection its client opened (the first is made before the
+/// task starts, so that connecting reports errors to the caller).
+pub(super) async fn run(
+    config: Config,
+    mut conn: Option<Opened>,
+    mut rx: mpsc::UnboundedReceiver<Request>,
+    shared: Arc<Shared>,
+    mut router: Router,
+    _retire: Retire,
+) {
+    let fail = |request: Request, err: &Error| {
+        shared.in_flight.fetch_sub(1, Ordering::Relaxed);
+        shared
+            .queued
+            .fetch_sub(request.payload.size(), Ordering::Relaxed);
+        request.waiter.fail(err.clone());
+    };
+    let mut backoff = Backoff::new(config.reconnect_backoff);
+    let mut first = None;
+    let mut reconnected = false;
+    // The server of the last connection, to tell a failover from a reconnect.
+    #[cfg(feature = "tracing")]
+    let mut last_addr: Option<Addr> = None;
+    loop {
+        let established = match conn.take() {
+            Some(established) => established,
+            None => {
+                // Reconnect when someone needs the connection, or at once (after the backoff)
+                // when subscriptions must be renewed.
+                let request = if router.has_subscriptions() {
+                    tokio::select! {
+                        request = rx.recv() => Some(request),
+                        () = tokio::time::sleep_until(backoff.retry_at()) => None,
+                    }
+                } else {
+                    Some(rx.recv().await)
+                };
+                let request = match request {
+                    Some(None) => return,
+                    // A caller's write that the lost connection left unfinished: nothing is
+                    // owed to it now, and no reason to reconnect.
+                    Some(Some(Request {
+                        payload: Payload::Resume,
+                        ..
+                    })) => {
+                        shared.in_flight.fetch_sub(1, Ordering::Relaxed);
+                        continue;
+                    }
+                    Some(request) => request,
+                    None => None,
+                };
+                if let Some(request) = request {
+                    if let Some(err) = backoff.refusing() {
+                        fail(request, err);
+                        continue;
+                    }
+                    first = Some(request);
+                }
+                match connect(&config).await {
+                    Ok(established) => {
+                        backoff.succeeded();
+                        Opened::new(established, &shared, router.has_subscriptions())
+                    }
+                    Err(err) => {
+                        shared.failures.fetch_add(1, Ordering::Relaxed);
+                        event!(warn, addr = %config.addr, error = %err, "reconnect failed");
+                        let err = err.context("reconnecting");
+                        if let Some(request) = first.take() {
+                            fail(request, &err);
+                            while let Ok(request) = rx.try_recv() {
+                                fail(request, &err);
+                            }
+                        }
+                        backoff.failed(err);
+                        continue;
+                    }
+                }
+            }
+        };
+        if let Some(cache) = &router.cache {
+            // Tracking is on for this connection (the handshake turned it on): invalidations
+            // flow again. Whatever was kept before is dropped: those sent while disconnected
+            // are lost.
+            cache.connected();
+        }
+        #[cfg(feature = "tracing")]
+        if let Some(previous) = last_addr.replace(established.addr.clone()) {
+            // Through Sentinel, a reconnect that lands elsewhere followed a failover.
+            if previous != established.addr {
+                event!(warn, from = %previous, to = %established.addr, "primary changed (failover)");
+            }
+        }
+        let mut connection = Connection::new(&config, established, shared.clone(), router);
+        if reconnected {
+            event!(info, addr = %config.addr, "reconnected");
+        } else {
+            event!(info, addr = %config.addr, protocol = ?connection.protocol, "connected");
+        }
+        if reconnected {
+            let renewals = connection.router.renew();
+            for (cmd, confirmations) in renewals {
+                connection.send_internal(cmd, confirmations);
+            }
+        }
+        reconnected = true;
+        if let Some(request) = first.take() {
+            connection.enqueue(request, Instant::now());
+        }
+        Counters::add(&shared.counters.connects, 1);
+        let outcome = std::future::poll_fn(|cx| connection.poll_run(cx, &mut rx)).await;
+        router = connection.router;
+        let err = match outcome {
+            Ok(()) => return, // every handle is gone and every reply delivered
+            Err(err) => err,
+        };
+        event!(warn, addr = %config.addr, kind = ?err.kind(), error = %err, "connection lost");
+        let counters = &shared.counters;
+        Counters::add(
+            match err.kind() {
+                ErrorKind::Protocol => &counters.protocol_errors,
+                ErrorKind::Timeout => &counters.timeouts,
+                ErrorKind::Closed => &counters.closed,
+                _ => &counters.io_errors,
+            },
+            1,
+        );
+    }
+}
+
+/// An established connection whose write side is installed in [`Shared`], where callers that
+/// find it idle write to it.
+pub(super) struct Opened {
+    pub(super) reader: Reader,
+    pub(super) addr: Addr,
+    pub(super) read_buf: BytesMut,
+    pub(super) decoder: Decoder,
+    pub(super) protocol: Protocol,
+    pub(super) server: Arc<ServerInfo>,
+    /// Callers may not write until the driver has written what it queues first.
+    pub(super) held: bool,
+}
+
+impl Opened {
+    /// `held` when the driver has commands that must go first: the subscriptions it renews.
+    pub(super) fn new(established: Established, shared: &Shared, held: bool) -> Opened {
+        let (reader, writer) = established.stream.split();
+        shared
+            .direct
+            .install(writer, established.addr.clone(), held);
+        let server = Arc::new(established.server);
+        match shared.server.lock() {
+            Ok(mut slot) => *slot = Some(server.clone()),
+            Err(poisoned) => *poisoned.into_inner() = Some(server.clone()),
+        }
+        Opened {
+            server,
+            reader,
+            addr: established.addr,
+            read_buf: established.read_buf,
+            decoder: established.decoder,
+            protocol: established.protocol,
+            held,
+        }
+    }
+}
