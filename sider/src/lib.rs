@@ -29,6 +29,7 @@
 //! | `serde` | `Record<T>`: map-shaped replies (`HGETALL`, `XINFO`...) decoded into your own `Deserialize` types |
 //! | `json` | `Json<T>`: any serde type stored and read as JSON (implies `serde`) |
 //! | `tracing` | a span per command and pipeline, events for connects, reconnects and failures; compiled out when off |
+//! | `bb8`, `deadpool` | `pools::Manager`: sider's `Connection` in those pools, checked with `PING` and reset before reuse |
 //!
 //! ```toml
 //! sider-redis = { version = "0.1", features = ["cluster", "tls"] }
@@ -57,6 +58,8 @@ mod json;
 mod keys;
 mod pipeline;
 mod pool;
+#[cfg(any(feature = "bb8", feature = "deadpool"))]
+pub mod pools;
 mod pubsub;
 #[cfg(feature = "serde")]
 mod record;
