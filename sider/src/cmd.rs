@@ -199,7 +199,10 @@ impl Cmd {
     /// quote at most 128 bytes of the name back: keep `reason` short.
     #[cfg_attr(
         not(feature = "serde"),
-        expect(dead_code, reason = "only a Record's arguments refuse, under feature serde")
+        expect(
+            dead_code,
+            reason = "only a Record's arguments refuse, under feature serde"
+        )
     )]
     pub(crate) fn refuse(&mut self, reason: impl std::fmt::Display) {
         self.body.clear();

@@ -2,6 +2,9 @@
 //! server are marked `no_run`, and those of a feature that is off by default (`cluster`, `tls`,
 //! `serde`, `json`) are checked in builds with that feature.
 //!
+//! [Common tasks](common_tasks) puts the pieces together: a job queue, a leaderboard, a session
+//! store, a rate limiter and a chat room, each run against a server by the test suite.
+//!
 //! # Connecting
 //!
 //! [`Client::connect`](crate::Client::connect) takes a URL:
@@ -169,7 +172,11 @@
 //! reply moves. A per-call timeout is `tokio::time::timeout(limit, client.get::<String>(k))`;
 //! the client-wide one is [`Config::response_timeout`](crate::Config::response_timeout), which
 //! also catches a stalled server. Blocking commands (BLPOP, XREAD BLOCK...) run on connections of
-//! their own, so they never hold up other tasks, and no response timeout cuts them short.
+//! their own, so they never hold up other tasks, and no response timeout cuts them short: one
+//! connection per blocking call in flight, kept for the next one (up to 8 idle), bounded by
+//! [`Config::max_blocking_connections`](crate::Config::max_blocking_connections) (past it,
+//! calls wait their turn) and counted by [`Client::stats`](crate::Client::stats). A blocking
+//! call dropped while it waits is ended on the server too, so it pops nothing for nobody.
 //!
 //! # The pool
 //!
@@ -658,3 +665,5 @@
     not(feature = "tls"),
     doc = "[`TlsConfig`]: https://docs.rs/sider-redis/latest/sider/struct.TlsConfig.html"
 )]
+
+pub mod common_tasks;

@@ -13,7 +13,8 @@ use std::fmt;
 
 impl<T: Serialize> ToArgs for Record<T> {
     /// Writes `field value` for each field that has a value. A value that is not one argument
-    /// turns the command into one the server refuses, naming the field (see [`Cmd::refuse`]).
+    /// turns the command into one the server refuses, naming the field (see
+    /// [`Record`](super::Record), "Writing").
     fn write_args(&self, cmd: &mut Cmd) {
         if let Err(Refusal(reason)) = self.0.serialize(Pairs { cmd: &mut *cmd }) {
             cmd.refuse(reason);
