@@ -3,9 +3,7 @@
 //! Imports from `conn`, `cmd`, `reply`, `error`; never touches a socket itself.
 
 use crate::cmd::Cmd;
-use crate::conn::{
-    self, Cache, CacheLimits, CachedRead, Config, Handle, Protocol, Request, Waiter,
-};
+use crate::conn::{self, Cache, CacheLimits, Config, Handle, Protocol, Reply};
 use crate::connection::Connection;
 use crate::dispatch::Dispatch;
 use crate::error::Error;
@@ -20,7 +18,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
-use tokio::sync::{oneshot, Semaphore};
+use tokio::sync::Semaphore;
 
 /// A connection to one Redis server, shared by every clone of the handle.
 ///
@@ -134,23 +132,13 @@ struct Unblock<'a> {
 
 impl Unblock<'_> {
     async fn send(shared: &Handle, blocking: &Handle, cmd: Cmd) -> Result<Frame, Error> {
-        let (id_tx, id_rx) = oneshot::channel();
-        blocking.send(Request {
-            payload: conn::Payload::Cmd(Cmd::new("CLIENT ID")),
-            waiter: Waiter::One(id_tx),
-        });
-        let (tx, rx) = oneshot::channel();
-        blocking.send(Request {
-            payload: conn::Payload::Cmd(cmd),
-            waiter: Waiter::One(tx),
-        });
+        let id = blocking.call(Cmd::new("CLIENT ID"));
+        let reply = blocking.call(cmd);
         let mut unblock = Unblock { shared, id: None };
-        if let Ok(Ok(Frame::Integer(id))) = id_rx.await {
+        if let Ok(Frame::Integer(id)) = id.await {
             unblock.id = Some(id);
         }
-        let result = rx
-            .await
-            .unwrap_or_else(|_| Err(Error::closed("the connection driver has stopped")));
+        let result = reply.await;
         unblock.id = None;
         result
     }
@@ -160,11 +148,8 @@ impl Drop for Unblock<'_> {
     fn drop(&mut self) {
         if let Some(id) = self.id {
             // Nobody waits for this reply: the driver reads it and lets it go.
-            let (tx, _) = oneshot::channel();
-            self.shared.send(Request {
-                payload: conn::Payload::Cmd(Cmd::new("CLIENT UNBLOCK").arg(id)),
-                waiter: Waiter::One(tx),
-            });
+            self.shared
+                .call_and_forget(Cmd::new("CLIENT UNBLOCK").arg(id));
         }
     }
 }
@@ -377,11 +362,7 @@ impl Client {
     /// RESP3 push messages other than pub/sub messages and cache invalidations (for example
     /// those of a module), from now on. Replaces any earlier receiver.
     pub fn push_messages(&self) -> tokio::sync::mpsc::UnboundedReceiver<Frame> {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        if let Ok(mut sink) = self.handle.shared().pushes.lock() {
-            *sink = Some(tx);
-        }
-        rx
+        self.handle.push_messages()
     }
 
     /// A snapshot of this client's counters: commands, replies, errors by kind, reconnects,
@@ -520,14 +501,7 @@ impl<T: FromReply> IntoFuture for Call<'_, T> {
                 let ttl = self.cache_ttl.or(cache.default_ttl());
                 cached(self.handle, cache, self.cmd, ttl)
             }
-            (None, None) => {
-                let (tx, rx) = oneshot::channel();
-                self.handle.send(Request {
-                    payload: conn::Payload::Cmd(self.cmd),
-                    waiter: Waiter::One(tx),
-                });
-                State::Shared(rx)
-            }
+            (None, None) => State::Shared(self.handle.call(self.cmd)),
         };
         CallFuture {
             state,
@@ -576,13 +550,8 @@ fn cached(handle: &Handle, cache: &Cache, cmd: Cmd, ttl: Option<std::time::Durat
             None => (Vec::new(), None),
         }
     };
-    let (tx, rx) = oneshot::channel();
     if keys.is_empty() {
-        handle.send(Request {
-            payload: conn::Payload::Cmd(cmd),
-            waiter: Waiter::One(tx),
-        });
-        return State::Shared(rx);
+        return State::Shared(handle.call(cmd));
     }
     // PTTL of each key read, then the read (for MGET, of the keys that missed): one write.
     let mut out = bytes::BytesMut::new();
@@ -598,17 +567,7 @@ fn cached(handle: &Handle, cache: &Cache, cmd: Cmd, ttl: Option<std::time::Durat
     } else {
         cmd.encode(&mut out);
     }
-    handle.send(Request {
-        payload: conn::Payload::Encoded(out.freeze()),
-        waiter: Waiter::Cached(Box::new(CachedRead {
-            tx,
-            keys,
-            ttl,
-            mget,
-            pttls: Vec::new(),
-        })),
-    });
-    State::Shared(rx)
+    State::Shared(handle.cached_read(out.freeze(), keys, ttl, mget))
 }
 
 /// The future of an awaited [`Call`].
@@ -627,7 +586,7 @@ type BoxedReply = Pin<Box<dyn Future<Output = Result<Frame, Error>> + Send>>;
 
 enum State {
     /// Waiting on the shared connection's driver.
-    Shared(oneshot::Receiver<Result<Frame, Error>>),
+    Shared(Reply<Frame>),
     /// A blocking command on a connection of its own (the one boxed future in sider, taken
     /// only by blocking commands, whose wait dwarfs an allocation).
     Blocking(BoxedReply),
@@ -651,10 +610,7 @@ impl<T: FromReply> Future for CallFuture<T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let name = self.name;
         let result = match &mut self.state {
-            State::Shared(rx) => match ready!(Pin::new(rx).poll(cx)) {
-                Ok(result) => result,
-                Err(_) => Err(Error::closed("the connection driver has stopped")),
-            },
+            State::Shared(reply) => ready!(Pin::new(reply).poll(cx)),
             State::Blocking(fut) => ready!(fut.as_mut().poll(cx)),
             State::Ready(frame) => frame
                 .take()

@@ -1,6 +1,6 @@
 //! [`Subscription`]: pub/sub as an async stream of typed messages.
 
-use crate::conn::{Event, Handle, Payload, PubSubOp, Request, SubscriptionKind, Waiter};
+use crate::conn::{Event, Handle, PubSubOp, SubscriptionKind};
 use crate::connection::Connection;
 use crate::error::Error;
 use crate::resp::Frame;
@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -87,24 +87,16 @@ impl Subscription {
                 id: self.id,
             }
         };
-        let (tx, rx) = oneshot::channel();
-        self.handle.send(Request {
-            payload: Payload::PubSub(op),
-            waiter: Waiter::Subscribe {
-                remaining: 0,
-                tx: Some(tx),
-            },
-        });
+        let confirmed = self.handle.pubsub(op);
         let name = if add {
             kind.subscribe()
         } else {
             kind.unsubscribe()
         };
-        match rx.await {
-            Ok(Ok(Frame::Error(line))) => return Err(Error::server(&line).context(name)),
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => return Err(e.context(name)),
-            Err(_) => return Err(Error::closed(name)),
+        match confirmed.await {
+            Ok(Frame::Error(line)) => return Err(Error::server(&line).context(name)),
+            Ok(_) => {}
+            Err(e) => return Err(e.context(name)),
         }
         for channel in channels {
             if add {
@@ -210,16 +202,10 @@ impl Drop for Subscription {
             }
         }
         for (kind, channels) in by_kind {
-            self.handle.send(Request {
-                payload: Payload::PubSub(PubSubOp::Unsubscribe {
-                    kind,
-                    channels,
-                    id: self.id,
-                }),
-                waiter: Waiter::Subscribe {
-                    remaining: 0,
-                    tx: None,
-                },
+            self.handle.pubsub_and_forget(PubSubOp::Unsubscribe {
+                kind,
+                channels,
+                id: self.id,
             });
         }
     }

@@ -256,8 +256,7 @@ async fn ask(client: &Client, cmd: &Cmd) -> Result<Frame, Error> {
         return reply;
     }
     let mut frames = start_many(client.handle(), buf.freeze(), 2)
-        .await
-        .unwrap_or_else(|_| Err(Error::closed("the connection driver has stopped")))?
+        .await?
         .into_iter();
     match (frames.next(), frames.next()) {
         (Some(Frame::Error(line)), _) => Err(Error::server(&line).context("ASKING")),

@@ -10,7 +10,7 @@ use super::client::ClusterClient;
 use super::slot::{self, Target};
 use super::{never_sent, Redirect};
 use crate::cmd::Cmd;
-use crate::conn::{Handle, Payload, Request, Waiter};
+use crate::conn::{Handle, Reply};
 use crate::dispatch::Dispatch;
 use crate::error::Error;
 use crate::info::CommandInfo;
@@ -21,28 +21,17 @@ use crate::resp::Frame;
 use bytes::{Bytes, BytesMut};
 use std::marker::PhantomData;
 use std::sync::Arc;
-use tokio::sync::oneshot;
 
-type Replies = oneshot::Receiver<Result<Vec<Frame>, Error>>;
+type Replies = Reply<Vec<Frame>>;
 
 /// Sends encoded commands now and returns where their `count` replies will arrive: several
 /// nodes' shares are all on their way before the first reply is awaited.
 pub(crate) fn start_many(handle: &Handle, payload: Bytes, count: usize) -> Replies {
-    let (tx, rx) = oneshot::channel();
-    handle.send(Request {
-        payload: Payload::Encoded(payload),
-        waiter: Waiter::Many {
-            expected: count,
-            frames: Vec::with_capacity(count),
-            tx,
-        },
-    });
-    rx
+    handle.batch(payload, count)
 }
 
 pub(super) async fn replies(rx: Replies) -> Result<Vec<Frame>, Error> {
     rx.await
-        .unwrap_or_else(|_| Err(Error::closed("the connection driver has stopped")))
 }
 
 /// One queued command: its bytes in the plan's buffer and where it goes.

@@ -5,15 +5,23 @@ use super::cache::Cache;
 use super::config::Config;
 use super::direct::{Sent, WriteSide};
 use super::handshake::Established;
+use super::push::PubSubOp;
 use super::push::{PushSink, Router};
 use super::reconnect::{run, Opened};
-use super::request::{Payload, Request, Waiter};
+use super::request::{CachedRead, Discarded, Payload, ReplySink, Request, Waiter};
 use super::server::ServerInfo;
+use crate::cmd::Cmd;
 use crate::error::Error;
+use crate::resp::Frame;
 use crate::stats::{Counters, Stats};
+use bytes::Bytes;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use tokio::sync::mpsc;
+use tokio::sync::oneshot;
 
 /// The client side of the driver: cheap to clone, sends requests.
 #[derive(Clone, Debug)]
@@ -30,8 +38,8 @@ pub(crate) struct Shared {
     /// Connections lost or connection attempts failed, since the start.
     pub(super) failures: AtomicU64,
     /// Where pushes other than pub/sub and invalidations go.
-    pub(crate) pushes: PushSink,
-    pub(crate) counters: Counters,
+    pub(super) pushes: PushSink,
+    pub(super) counters: Counters,
     /// Bytes of requests sent to the driver that it has not taken yet.
     pub(super) queued: AtomicUsize,
     /// The most bytes allowed to queue before new requests fail with `ErrorKind::Busy`.
@@ -55,7 +63,7 @@ impl Shared {
 }
 
 impl Handle {
-    pub(crate) fn send(&self, request: Request) {
+    fn send(&self, request: Request) {
         // `*0` gets no reply from the server: its waiter would take the next command's.
         if let Payload::Cmd(cmd) = &request.payload {
             if cmd.arg_count() == 0 {
@@ -92,9 +100,7 @@ impl Handle {
         if let Err(mpsc::error::SendError(request)) = self.tx.send(request) {
             self.shared.in_flight.fetch_sub(1, Ordering::Relaxed);
             self.shared.queued.fetch_sub(size, Ordering::Relaxed);
-            request
-                .waiter
-                .fail(Error::closed("the connection driver has stopped"));
+            request.waiter.fail(driver_stopped());
         }
     }
 
@@ -123,8 +129,14 @@ impl Handle {
         self.shared.failures.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn shared(&self) -> &Shared {
-        &self.shared
+    /// Where pushes other than pub/sub messages and invalidations go, from now on.
+    pub(crate) fn push_messages(&self) -> mpsc::UnboundedReceiver<Frame> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        match self.shared.pushes.lock() {
+            Ok(mut sink) => *sink = Some(tx),
+            Err(poisoned) => *poisoned.into_inner() = Some(tx),
+        }
+        rx
     }
 
     /// The server of the current connection, or of the last one while reconnecting.
@@ -139,6 +151,143 @@ impl Handle {
     /// A snapshot of the counters.
     pub(crate) fn stats(&self) -> Stats {
         self.shared.counters.snapshot(self.in_flight())
+    }
+}
+
+/// What a request's caller hears when the driver is gone (every handle's connection closed, or
+/// the runtime shutting down): the one place this error is written.
+pub(crate) fn driver_stopped() -> Error {
+    Error::closed("the connection driver has stopped")
+}
+
+/// The result of a request on its way from the driver.
+#[must_use = "a reply does nothing unless awaited"]
+#[derive(Debug)]
+pub(crate) struct Reply<T>(oneshot::Receiver<Result<T, Error>>);
+
+impl<T> Future for Reply<T> {
+    type Output = Result<T, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|result| result.unwrap_or_else(|_| Err(driver_stopped())))
+    }
+}
+
+/// The ways to send: every request to the driver is built here, with its waiter and channel.
+impl Handle {
+    /// One command; its reply.
+    pub(crate) fn call(&self, cmd: Cmd) -> Reply<Frame> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Request {
+            payload: Payload::Cmd(cmd),
+            waiter: Waiter::One(tx),
+        });
+        Reply(rx)
+    }
+
+    /// One command whose reply nobody waits for: the driver reads it and lets it go.
+    pub(crate) fn call_and_forget(&self, cmd: Cmd) {
+        drop(self.call(cmd));
+    }
+
+    /// A cacheable read that missed: `payload` holds the `PTTL` of each of `keys`, then the
+    /// read (see [`CachedRead`] for the other fields).
+    pub(crate) fn cached_read(
+        &self,
+        payload: Bytes,
+        keys: Vec<(Bytes, Bytes)>,
+        ttl: Option<std::time::Duration>,
+        mget: Option<Vec<Option<Frame>>>,
+    ) -> Reply<Frame> {
+        let (tx, rx) = oneshot::channel();
+        let read = CachedRead {
+            tx,
+            keys,
+            ttl,
+            mget,
+            pttls: Vec::new(),
+        };
+        self.send(Request {
+            payload: Payload::Encoded(payload),
+            waiter: Waiter::Cached(Box::new(read)),
+        });
+        Reply(rx)
+    }
+
+    /// Encoded commands, and their `count` replies.
+    pub(crate) fn batch(&self, payload: Bytes, count: usize) -> Reply<Vec<Frame>> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Request {
+            payload: Payload::Encoded(payload),
+            waiter: Waiter::Many {
+                expected: count,
+                frames: Vec::with_capacity(count),
+                tx,
+            },
+        });
+        Reply(rx)
+    }
+
+    /// Encoded commands whose `count` replies go to the sink `sink` builds, as they are read;
+    /// what the sink sends back once they all have.
+    pub(crate) fn batch_into<R>(
+        &self,
+        payload: Bytes,
+        count: usize,
+        sink: impl FnOnce(oneshot::Sender<Result<R, Error>>) -> Box<dyn ReplySink>,
+    ) -> Reply<R> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Request {
+            payload: Payload::Encoded(payload),
+            waiter: Waiter::Sink {
+                expected: count,
+                seen: 0,
+                sink: sink(tx),
+            },
+        });
+        Reply(rx)
+    }
+
+    /// Encoded commands whose `count` replies are counted, not kept, except the first error.
+    pub(crate) fn batch_discard(&self, payload: Bytes, count: usize) -> Reply<Discarded> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Request {
+            payload: Payload::Encoded(payload),
+            waiter: Waiter::Discard {
+                expected: count,
+                seen: 0,
+                summary: Discarded::default(),
+                tx,
+            },
+        });
+        Reply(rx)
+    }
+
+    /// A change to the subscriptions; resolves once the server confirmed it (at once when the
+    /// server need not hear of it).
+    pub(crate) fn pubsub(&self, op: PubSubOp) -> Reply<Frame> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Request {
+            payload: Payload::PubSub(op),
+            waiter: Waiter::Subscribe {
+                remaining: 0,
+                tx: Some(tx),
+            },
+        });
+        Reply(rx)
+    }
+
+    /// A change to the subscriptions nobody waits for (a subscription dropped).
+    pub(crate) fn pubsub_and_forget(&self, op: PubSubOp) {
+        self.send(Request {
+            payload: Payload::PubSub(op),
+            waiter: Waiter::Subscribe {
+                remaining: 0,
+                tx: None,
+            },
+        });
     }
 }
 
@@ -167,9 +316,7 @@ impl Drop for Retire {
     fn drop(&mut self) {
         for written in self.0.direct.retire() {
             self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
-            written
-                .waiter
-                .fail(Error::closed("the connection driver has stopped"));
+            written.waiter.fail(driver_stopped());
         }
     }
 }

@@ -24,11 +24,11 @@ mod write_buf;
 pub use cache::CacheStats;
 pub(crate) use cache::{Cache, CacheLimits};
 pub use config::{Addr, Config, Protocol};
-pub(crate) use handle::{spawn, Handle};
+pub(crate) use handle::{spawn, Handle, Reply};
 pub(crate) use handshake::connect;
 pub(crate) use push::PubSubOp;
 pub use push::{Event, Message, SubscriptionKind, Tracking};
-pub(crate) use request::{CachedRead, Payload, ReplySink, Request, Waiter};
+pub(crate) use request::ReplySink;
 pub(crate) use sentinel::{primary_addr, replica_addrs};
 pub use server::ServerInfo;
 #[cfg(feature = "tls")]

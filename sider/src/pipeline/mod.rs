@@ -17,7 +17,7 @@ pub use names::Names;
 pub use transaction::Transaction;
 
 use crate::cmd::Cmd;
-use crate::conn::{Handle, Payload, ReplySink, Request, Waiter};
+use crate::conn::{Handle, Reply, ReplySink};
 use crate::dispatch::Dispatch;
 use crate::error::Error;
 use crate::info::CommandInfo;
@@ -137,10 +137,7 @@ impl Queue {
 /// Sends `SCRIPT LOAD` for each script ahead of a batch that runs them with `EVALSHA`. The batch
 /// goes next on the same connection, which runs commands in order, so no `EVALSHA` of it can meet
 /// `NOSCRIPT` (short of a `SCRIPT FLUSH` from another client in between).
-fn send_preload(
-    handle: &Handle,
-    scripts: &[Script],
-) -> Option<oneshot::Receiver<Result<Vec<Frame>, Error>>> {
+fn send_preload(handle: &Handle, scripts: &[Script]) -> Option<Reply<Vec<Frame>>> {
     if scripts.is_empty() {
         return None;
     }
@@ -148,53 +145,31 @@ fn send_preload(
     for script in scripts {
         script.load_cmd().encode(&mut buf);
     }
-    let (tx, rx) = oneshot::channel();
-    handle.send(Request {
-        payload: Payload::Encoded(buf.freeze()),
-        waiter: Waiter::Many {
-            expected: scripts.len(),
-            frames: Vec::with_capacity(scripts.len()),
-            tx,
-        },
-    });
-    Some(rx)
+    Some(handle.batch(buf.freeze(), scripts.len()))
 }
 
 /// Fails when a preloaded script did not load (it does not compile): that error, rather than
 /// the `NOSCRIPT` its `EVALSHA` then got, is the one to report.
-async fn check_preload(
-    loading: Option<oneshot::Receiver<Result<Vec<Frame>, Error>>>,
-) -> Result<(), Error> {
-    let Some(rx) = loading else {
+async fn check_preload(loading: Option<Reply<Vec<Frame>>>) -> Result<(), Error> {
+    let Some(loading) = loading else {
         return Ok(());
     };
-    let frames = rx
-        .await
-        .unwrap_or_else(|_| Err(Error::closed("the connection driver has stopped")))?;
+    let frames = loading.await?;
     match frames.iter().find_map(Frame::as_error) {
         Some(line) => Err(Error::server(line).context("SCRIPT LOAD ahead of the pipeline")),
         None => Ok(()),
     }
 }
 
-/// Sends encoded commands, behind `SCRIPT LOAD`s of the scripts they run, with the waiter
-/// `waiter` builds around the sender of its result; returns that result. Every way of sending a
-/// batch goes through here.
+/// Sends a batch (`send` puts it on its way) behind `SCRIPT LOAD`s of the scripts it runs;
+/// returns its result. Every way of sending a batch goes through here.
 async fn send_batch<R>(
     handle: &Handle,
-    buf: BytesMut,
     scripts: &[Script],
-    waiter: impl FnOnce(oneshot::Sender<Result<R, Error>>) -> Waiter,
+    send: impl FnOnce(&Handle) -> Reply<R>,
 ) -> Result<R, Error> {
     let loading = send_preload(handle, scripts);
-    let (tx, rx) = oneshot::channel();
-    handle.send(Request {
-        payload: Payload::Encoded(buf.freeze()),
-        waiter: waiter(tx),
-    });
-    let result = rx
-        .await
-        .unwrap_or_else(|_| Err(Error::closed("the connection driver has stopped")));
+    let result = send(handle).await;
     check_preload(loading).await?;
     result
 }
@@ -206,12 +181,7 @@ pub(crate) async fn send_many(
     count: usize,
     scripts: &[Script],
 ) -> Result<Vec<Frame>, Error> {
-    send_batch(handle, buf, scripts, |tx| Waiter::Many {
-        expected: count,
-        frames: Vec::with_capacity(count),
-        tx,
-    })
-    .await
+    send_batch(handle, scripts, |h| h.batch(buf.freeze(), count)).await
 }
 
 /// Sends encoded commands whose `count` replies go to the sink `sink` builds as they are read;
@@ -223,12 +193,7 @@ pub(crate) async fn send_to_sink<R>(
     scripts: &[Script],
     sink: impl FnOnce(oneshot::Sender<Result<R, Error>>) -> Box<dyn ReplySink>,
 ) -> Result<R, Error> {
-    send_batch(handle, buf, scripts, |tx| Waiter::Sink {
-        expected: count,
-        seen: 0,
-        sink: sink(tx),
-    })
-    .await
+    send_batch(handle, scripts, |h| h.batch_into(buf.freeze(), count, sink)).await
 }
 
 /// Sends encoded commands and counts `count` replies without keeping them.
@@ -239,13 +204,7 @@ pub(crate) async fn send_discard(
     scripts: &[Script],
 ) -> Result<Ignored, Error> {
     let count = names.len();
-    let summary = send_batch(handle, buf, scripts, |tx| Waiter::Discard {
-        expected: count,
-        seen: 0,
-        summary: Default::default(),
-        tx,
-    })
-    .await?;
+    let summary = send_batch(handle, scripts, |h| h.batch_discard(buf.freeze(), count)).await?;
     let Some((index, frame)) = summary.first_error else {
         return Ok(Ignored { replies: count });
     };
