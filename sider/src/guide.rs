@@ -564,6 +564,82 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Testing your code with a mock server
+//!
+//! [`sider::mock`] (feature `mock`, for your `[dev-dependencies]`) runs a Redis server inside
+//! your test: it listens on a loopback port, greets clients as a server does, and answers each
+//! command from expectations you write with the same typed methods your code calls. A reply is a
+//! value of the command's reply type, so an expectation real Redis could never meet does not
+//! compile. Here is a fixed-window rate limiter and its test:
+//!
+//! ```
+//! use sider::prelude::*;
+//! use std::time::Duration;
+//!
+//! /// Allows `limit` requests per minute for `user`.
+//! async fn allow(client: &sider::Client, user: &str, limit: i64) -> Result<bool, sider::Error> {
+//!     let key = format!("rate:{user}");
+//!     let count = client.incr(&key).await?;
+//!     if count == 1 {
+//!         // The first request of a window starts its minute.
+//!         client.expire(&key, Duration::from_secs(60)).await?;
+//!     }
+//!     Ok(count <= limit)
+//! }
+//!
+//! # #[cfg(feature = "mock")]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // In a #[tokio::test]:
+//! use sider::mock::Mock;
+//!
+//! let mock = Mock::start().await?;
+//! mock.expect(|c| c.incr("rate:ada")).returns(1);
+//! mock.expect(|c| c.expire("rate:ada", Duration::from_secs(60))).returns(true);
+//! mock.expect(|c| c.incr("rate:ada")).returns(3); // the third request of the window
+//! mock.expect(|c| c.incr("rate:bob")).fails("READONLY You can't write against a read only replica.");
+//!
+//! let client = sider::Client::connect_with(mock.config()).await?;
+//! assert!(allow(&client, "ada", 2).await?);
+//! assert!(!allow(&client, "ada", 2).await?); // refused, and no second EXPIRE
+//! let err = allow(&client, "bob", 2).await.unwrap_err();
+//! assert_eq!(err.server_error().map(|e| e.code()), Some("READONLY"));
+//! mock.verify()?; // every expectation met, and nothing else sent
+//! # Ok(()) }
+//! # #[cfg(not(feature = "mock"))]
+//! # fn main() {}
+//! ```
+//!
+//! Had `allow` sent `EXPIRE` on every request, `verify` would say so:
+//!
+//! ```text
+//! sider mock: 1 unexpected command, 0 expectations not met
+//!
+//! unexpected command on connection 1:
+//!   came:     EXPIRE "rate:ada" "60"
+//!   expected one of:
+//!     INCR "rate:ada"  (src/limiter.rs:31:1)
+//!       argument 1 differs: came "EXPIRE", expected "INCR"
+//! ```
+//!
+//! A reply can also be a server error ([`Expectation::fails`]), come late
+//! ([`Expectation::after`]), or never come because the connection drops
+//! ([`Expectation::drops_connection`]): that is how retry code gets tested.
+//! [`Expectation::times`] takes a count or a range (`1..`, `..`), and
+//! [`MockBuilder::ordered`] insists on the order the expectations were written in. Pipelines
+//! and transactions meet one expectation per command (the mock answers `MULTI` and `EXEC`
+//! itself), subscriptions receive what [`Mock::publish`] sends, and a [`Pool`](crate::Pool)
+//! works as against a server. Commands the spec does not know are expected with
+//! [`Mock::expect_cmd`] and reply any [`Value`](crate::Value).
+//!
+//! # bb8 and deadpool
+//!
+//! Services that already pool their connections with `bb8` or `deadpool` can keep doing so:
+//! [`sider::pools::Manager`] (features `bb8`, `deadpool`) opens sider
+//! [`Connection`](crate::Connection)s, and before lending one again sends `RESET` (on Redis 6.2
+//! and later, and Valkey), what the handshake set (credentials, name, database), and `PING`, in
+//! one round trip. A connection lost since it opened, or left owing replies, is replaced.
+//!
 //! # Adding commands
 //!
 //! sider's own commands come from the TOML files in the repository's `commands/` folder (they
@@ -664,6 +740,36 @@
 #![cfg_attr(
     not(feature = "tls"),
     doc = "[`TlsConfig`]: https://docs.rs/sider-redis/latest/sider/struct.TlsConfig.html"
+)]
+#![cfg_attr(
+    feature = "mock",
+    doc = "[`sider::mock`]: crate::mock",
+    doc = "[`Mock::publish`]: crate::mock::Mock::publish",
+    doc = "[`Mock::expect_cmd`]: crate::mock::Mock::expect_cmd",
+    doc = "[`MockBuilder::ordered`]: crate::mock::MockBuilder::ordered",
+    doc = "[`Expectation::fails`]: crate::mock::Expectation::fails",
+    doc = "[`Expectation::after`]: crate::mock::Expectation::after",
+    doc = "[`Expectation::drops_connection`]: crate::mock::Expectation::drops_connection",
+    doc = "[`Expectation::times`]: crate::mock::Expectation::times"
+)]
+#![cfg_attr(
+    not(feature = "mock"),
+    doc = "[`sider::mock`]: https://docs.rs/sider-redis/latest/sider/mock/index.html",
+    doc = "[`Mock::publish`]: https://docs.rs/sider-redis/latest/sider/mock/struct.Mock.html#method.publish",
+    doc = "[`Mock::expect_cmd`]: https://docs.rs/sider-redis/latest/sider/mock/struct.Mock.html#method.expect_cmd",
+    doc = "[`MockBuilder::ordered`]: https://docs.rs/sider-redis/latest/sider/mock/struct.MockBuilder.html#method.ordered",
+    doc = "[`Expectation::fails`]: https://docs.rs/sider-redis/latest/sider/mock/struct.Expectation.html#method.fails",
+    doc = "[`Expectation::after`]: https://docs.rs/sider-redis/latest/sider/mock/struct.Expectation.html#method.after",
+    doc = "[`Expectation::drops_connection`]: https://docs.rs/sider-redis/latest/sider/mock/struct.Expectation.html#method.drops_connection",
+    doc = "[`Expectation::times`]: https://docs.rs/sider-redis/latest/sider/mock/struct.Expectation.html#method.times"
+)]
+#![cfg_attr(
+    any(feature = "bb8", feature = "deadpool"),
+    doc = "[`sider::pools::Manager`]: crate::pools::Manager"
+)]
+#![cfg_attr(
+    not(any(feature = "bb8", feature = "deadpool")),
+    doc = "[`sider::pools::Manager`]: https://docs.rs/sider-redis/latest/sider/pools/struct.Manager.html"
 )]
 
 pub mod common_tasks;

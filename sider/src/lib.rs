@@ -29,6 +29,7 @@
 //! | `serde` | `Record<T>`: map-shaped replies (`HGETALL`, `XINFO`...) decoded into your own `Deserialize` types |
 //! | `json` | `Json<T>`: any serde type stored and read as JSON (implies `serde`) |
 //! | `tracing` | a span per command and pipeline, events for connects, reconnects and failures; compiled out when off |
+//! | `mock` | `mock::Mock`: a Redis server in your test's process, answering from expectations written with the typed API |
 //! | `bb8`, `deadpool` | `pools::Manager`: sider's `Connection` in those pools, checked with `PING` and reset before reuse |
 //!
 //! ```toml
@@ -56,6 +57,8 @@ mod info;
 #[cfg(feature = "json")]
 mod json;
 mod keys;
+#[cfg(feature = "mock")]
+pub mod mock;
 mod pipeline;
 mod pool;
 #[cfg(any(feature = "bb8", feature = "deadpool"))]

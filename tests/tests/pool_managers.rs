@@ -155,3 +155,37 @@ async fn a_connection_left_owing_replies_is_not_lent_again() -> anyhow::Result<(
     Ok(())
 }
 
+/// A server without `RESET` (before Redis 6.2), played by sider's mock: a connection nobody
+/// changed is checked with `PING` alone; one whose state a command changed is replaced.
+#[tokio::test]
+async fn without_reset_a_changed_connection_is_replaced() -> anyhow::Result<()> {
+    let mock = sider::mock::Mock::builder()
+        .server("redis", "6.0.16")
+        .start()
+        .await?;
+    mock.expect(|c| c.get::<String>("k")).returns(None);
+    mock.expect_cmd(Cmd::new("SELECT").arg(5))
+        .returns(sider::Value::Simple("OK".into()));
+    let pool = bb8::Pool::builder()
+        .max_size(1)
+        .build(Manager::new(mock.config()))
+        .await?;
+    {
+        let mut conn = pool.get().await?;
+        assert_eq!(conn.server().to_string(), "Redis 6.0.16");
+        conn.get::<String>("k").await?;
+    }
+    {
+        let mut conn = pool.get().await?; // PING only: no RESET, which the mock would refuse
+        conn.send::<()>(Cmd::new("SELECT").arg(5)).await?;
+    }
+    assert_eq!(mock.connections(), 1);
+    drop(pool.get().await?);
+    assert_eq!(
+        mock.connections(),
+        2,
+        "the connection that ran SELECT was replaced"
+    );
+    mock.verify()?;
+    Ok(())
+}
