@@ -2,13 +2,14 @@
 //! the node's connection, and the boxed slow path that follows redirects and retries.
 
 use super::client::{lock, node_client, ClusterClient};
+use super::multikey;
 use super::pipeline::start_many;
 use super::slot::{self, Merge, Target};
 use super::{never_sent, Redirect};
 use crate::client::{decode, CallFuture, Client};
 use crate::cmd::Cmd;
 use crate::dispatch::Dispatch;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::pipeline::Execute;
 use crate::reply::FromReply;
 use crate::resp::Frame;
@@ -306,6 +307,11 @@ impl<'a, T: FromReply> IntoFuture for ClusterCall<'a, T> {
         let ClusterCall { cluster, cmd, .. } = self;
         let name = cmd.name();
         let state = match slot::target(&cmd) {
+            // MGET, MSET, DEL, UNLINK, EXISTS, TOUCH: one command per slot, merged.
+            Err(err) if err.kind() == ErrorKind::CrossSlot => match multikey::split_of(&cmd) {
+                Some((width, split)) => State::Slow(Box::pin(cluster.split(cmd, width, split))),
+                None => State::Failed(Some(err.context(name))),
+            },
             Err(err) => State::Failed(Some(err.context(name))),
             Ok(Target::FanOut(merge)) => State::Slow(Box::pin(cluster.fan_out(cmd, merge))),
             Ok(target) => {

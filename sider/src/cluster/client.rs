@@ -28,10 +28,13 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 /// let cluster = ClusterClient::connect(&["redis://127.0.0.1:7000"]).await?;
 /// cluster.set("user:1", "Ada").await?;
 /// let name = cluster.get::<String>("user:1").await?;
-/// // Keys with one hash tag share a slot, so multi-key commands work on them.
-/// cluster.mset(&[("{user:1}.a", 1), ("{user:1}.b", 2)]).await?;
-/// let err = cluster.mget::<i64>(&["a", "b"]).await.unwrap_err();
+/// // Keys with one hash tag share a slot, so every multi-key command works on them.
+/// cluster.sadd("{user:1}.a", 1).await?;
+/// let err = cluster.sunion::<i64>(&["{user:1}.a", "b"]).await.unwrap_err();
 /// assert_eq!(err.kind(), sider::ErrorKind::CrossSlot);
+/// // MGET, MSET, DEL, UNLINK, EXISTS and TOUCH are split per slot instead.
+/// cluster.mset(&[("a", 1), ("b", 2)]).await?;
+/// let values = cluster.mget::<i64>(&["a", "b"]).await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]

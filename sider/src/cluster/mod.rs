@@ -22,17 +22,30 @@
 //! `flushall`, `flushdb`, `script_load`, `script_flush`, `function_load`, `function_flush` and
 //! `function_delete` go to every primary: `DBSIZE` replies with the sum, `KEYS` with every
 //! node's keys, the others with the first node's reply once every node succeeded.
-//! [`ClusterClient::scan_all`] iterates `SCAN` over every primary. A command whose keys hash to
-//! different slots fails with [`ErrorKind::CrossSlot`] before
-//! anything is sent.
+//! [`ClusterClient::scan_all`] iterates `SCAN` over every primary.
+//!
+//! `MGET`, `MSET`, `DEL`, `UNLINK`, `EXISTS` and `TOUCH` whose keys hash to different slots are
+//! split into one command per slot, sent to their nodes at once (each with the redirect path of
+//! any command), and put back together: `MGET`'s values in the caller's order, the counts of the
+//! others added up, `MSET`'s `OK` once every part succeeded. These six split because the reply of
+//! the whole is a plain function of the parts'. **A split `MSET` (or `DEL`) is not atomic**: when
+//! one part fails the others stay applied, and the error says how many did; readers may see some
+//! slots' new values before others'. Keep keys under one `{hash tag}` when that matters. Inside a
+//! pipeline or a transaction nothing splits. Any other command whose keys hash to different slots
+//! (`SUNION`, `RENAME`, `MSETNX`, scripts...) reads or writes them together, which no split can
+//! give; it fails with [`ErrorKind::CrossSlot`] before anything is sent.
 //!
 //! Pipelines ([`ClusterPipeline`], [`ClusterBatch`]) are split by node, sent to every node at
 //! once and reassembled in the caller's order; [`ClusterTransaction`]s must keep to one slot.
+//! A script call in a pipeline or a batch (`batch.push(|c| c.invoke(script.key(k)))`) runs as
+//! `EVALSHA`, after a `SCRIPT LOAD` of its script sent ahead of it on the same connection to
+//! every node that takes a share (redirects included), so no call meets `NOSCRIPT`.
 //!
 //! Imports from `client`, `conn`, `cmd`, `pipeline`, `reply`, `resp` and `error`: the top layer.
 
 mod call;
 mod client;
+mod multikey;
 mod pipeline;
 mod slot;
 mod topology;

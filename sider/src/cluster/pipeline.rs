@@ -18,6 +18,8 @@ use crate::pipeline::Names;
 use crate::pipeline::{position, Detached, Execute, Ignored, IntoTyped, ReplyList};
 use crate::reply::FromReply;
 use crate::resp::Frame;
+use crate::script::{Invoke, ScriptCall};
+use crate::Script;
 use bytes::{Bytes, BytesMut};
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -41,6 +43,8 @@ pub(super) struct Entry {
     end: usize,
     pub(super) slot: Option<u16>,
     readonly: bool,
+    /// The index in `Plan::scripts` of the script an `EVALSHA` runs.
+    script: Option<usize>,
 }
 
 /// Commands queued for a cluster, encoded back to back.
@@ -53,6 +57,9 @@ pub(super) struct Plan {
     /// The first command that cannot be routed (keys in two slots...): `execute()` reports it
     /// before anything is sent.
     pub(super) error: Option<Error>,
+    /// The distinct scripts the commands run with `EVALSHA`: each node loads those of its share
+    /// ahead of it.
+    pub(super) scripts: Vec<Script>,
 }
 
 impl Plan {
@@ -61,6 +68,20 @@ impl Plan {
     }
 
     pub(super) fn push(&mut self, cmd: Cmd) {
+        self.push_with_script(cmd, None);
+    }
+
+    /// Queues `cmd`, which runs `script` with `EVALSHA` when there is one.
+    pub(super) fn push_with_script(&mut self, cmd: Cmd, script: Option<Script>) {
+        let script = script.map(|script| {
+            match self.scripts.iter().position(|s| s.sha1() == script.sha1()) {
+                Some(i) => i,
+                None => {
+                    self.scripts.push(script);
+                    self.scripts.len() - 1
+                }
+            }
+        });
         let index = self.names.len();
         let slot = match slot::target(&cmd) {
             Ok(Target::Slot(slot)) => Some(slot),
@@ -84,6 +105,7 @@ impl Plan {
             end: self.buf.len(),
             slot,
             readonly: slot::is_readonly(&cmd),
+            script,
         });
         self.names.push(cmd.name());
         self.scratch = cmd.into_buffer();
@@ -128,6 +150,7 @@ async fn run(cluster: &ClusterClient, plan: Plan) -> Result<(Vec<Frame>, Names),
         buf,
         entries,
         names,
+        scripts,
         ..
     } = plan;
     let wire = buf.freeze();
@@ -209,11 +232,19 @@ async fn run(cluster: &ClusterClient, plan: Plan) -> Result<(Vec<Frame>, Names),
         // Every share is on its way before the first reply is awaited.
         let mut sent = Vec::with_capacity(shares.len());
         for share in shares {
-            let whole = round == 0 && share.indices.len() == entries.len();
+            // The scripts this share runs go first, on the same connection: no EVALSHA of it
+            // can meet NOSCRIPT, whichever node a redirect sent it to.
+            let loads = share_scripts(&share.indices, &entries);
+            let whole = round == 0 && share.indices.len() == entries.len() && loads.is_empty();
             let payload = if whole {
                 wire.clone() // one node takes everything: send the buffer as queued
             } else {
                 let mut payload = BytesMut::with_capacity(share.len + share.indices.len() * 20);
+                for &i in &loads {
+                    if let Some(script) = scripts.get(i) {
+                        script.load_cmd().encode(&mut payload);
+                    }
+                }
                 for &i in &share.indices {
                     if share.asking {
                         Cmd::new("ASKING").encode(&mut payload);
@@ -224,14 +255,26 @@ async fn run(cluster: &ClusterClient, plan: Plan) -> Result<(Vec<Frame>, Names),
                 }
                 payload.freeze()
             };
-            let count = share.indices.len() * if share.asking { 2 } else { 1 };
+            let count = share.indices.len() * if share.asking { 2 } else { 1 } + loads.len();
             let rx = start_many(share.client.handle(), payload, count);
-            sent.push((share, rx));
+            sent.push((share, rx, loads.len()));
         }
         let mut moved: Option<(u16, String)> = None;
         let mut refresh = false;
-        for (share, rx) in sent {
-            match replies(rx).await {
+        for (share, rx, loads) in sent {
+            let replies = replies(rx).await.and_then(|mut frames| {
+                let loaded: Vec<Frame> = frames.drain(..loads.min(frames.len())).collect();
+                // A script that does not compile: that error, not the NOSCRIPT its EVALSHA
+                // then got, is the one to report.
+                match loaded.iter().find_map(Frame::as_error) {
+                    Some(line) => Err(Error::server(line).context(format_args!(
+                        "SCRIPT LOAD ahead of the pipeline on {}",
+                        share.addr
+                    ))),
+                    None => Ok(frames),
+                }
+            });
+            match replies {
                 // One node took everything and redirected nothing: the replies are in order.
                 Ok(frames)
                     if share.indices.len() == entries.len()
@@ -313,6 +356,17 @@ async fn run(cluster: &ClusterClient, plan: Plan) -> Result<(Vec<Frame>, Names),
         }
     }
     Ok((frames, names))
+}
+
+/// The scripts (indices in `Plan::scripts`) the commands at `indices` run, each once.
+fn share_scripts(indices: &[usize], entries: &[Entry]) -> Vec<usize> {
+    let mut loads: Vec<usize> = Vec::new();
+    for script in indices.iter().filter_map(|&i| entries.get(i)?.script) {
+        if !loads.contains(&script) {
+            loads.push(script);
+        }
+    }
+    loads
 }
 
 /// Counts the error replies among `frames`, like [`Execute::execute_ignore_results`].
@@ -465,7 +519,8 @@ impl<'c, T: FromReply> ClusterBatch<'c, T> {
     /// Queues the command the closure builds; its reply type must be `T`.
     pub fn push<C: IntoTyped<T>>(&mut self, build: impl FnOnce(Detached) -> C) -> &mut Self {
         let detached = Detached::with_scratch(std::mem::take(&mut self.plan.scratch));
-        self.plan.push(build(detached).into_typed().into_cmd());
+        let (cmd, script) = build(detached).into_typed().into_parts();
+        self.plan.push_with_script(cmd, script);
         self
     }
 
@@ -513,5 +568,22 @@ impl<T: FromReply> Execute for ClusterBatch<'_, T> {
     async fn execute_ignore_results(self) -> Result<Ignored, Error> {
         let (frames, names) = run(self.cluster, self.plan).await?;
         ignored(&frames, &names)
+    }
+}
+
+/// In a cluster pipeline: `EVALSHA`, after `SCRIPT LOAD` on each node the pipeline sends the
+/// call to.
+impl<'c, L> Invoke for ClusterPipeline<'c, L> {
+    type Out<T: FromReply> = ClusterPipeline<'c, (L, T)>;
+
+    fn invoke<T: FromReply>(mut self, call: impl Into<ScriptCall>) -> Self::Out<T> {
+        let detached = Detached::with_scratch(std::mem::take(&mut self.plan.scratch));
+        let (cmd, script) = detached.invoke::<T>(call).into_parts();
+        self.plan.push_with_script(cmd, script);
+        ClusterPipeline {
+            cluster: self.cluster,
+            plan: self.plan,
+            list: PhantomData,
+        }
     }
 }

@@ -241,6 +241,13 @@ impl<T> Typed<T> {
     pub fn into_cmd(self) -> Cmd {
         self.cmd
     }
+
+    /// The command and the script it runs, if any, for a cluster batch to load on every node
+    /// it sends the command to.
+    #[cfg(feature = "cluster")]
+    pub(crate) fn into_parts(self) -> (Cmd, Option<Script>) {
+        (self.cmd, self.script)
+    }
 }
 
 /// A typed command, or a builder that finishes into one.
