@@ -29,7 +29,7 @@ pub(crate) use handshake::connect;
 pub(crate) use push::PubSubOp;
 pub use push::{Event, Message, SubscriptionKind, Tracking};
 pub(crate) use request::ReplySink;
-pub(crate) use sentinel::{primary_addr, replica_addrs};
+pub(crate) use sentinel::{listen as sentinel_switches, primary_addr, replica_addrs, Switch};
 pub use server::ServerInfo;
 #[cfg(feature = "tls")]
 pub use tls::TlsConfig;

@@ -11,7 +11,9 @@ use super::handshake::{connect_to, open, Established};
 use crate::cmd::Cmd;
 use crate::error::Error;
 use crate::resp::Frame;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// The port sentinels listen on unless told otherwise.
@@ -46,7 +48,12 @@ pub(crate) async fn connect(
         };
         for addr in candidates {
             match connect_checked(config, &addr, replica).await {
-                Ok(conn) => return Ok(conn),
+                Ok(mut conn) => {
+                    if !replica {
+                        follow_switches(config, &mut conn).await;
+                    }
+                    return Ok(conn);
+                }
                 Err(e) => last = Some(e),
             }
         }
@@ -290,6 +297,221 @@ fn text(frame: &Frame) -> Option<String> {
     }
 }
 
+/// The primary connections of one Sentinel group made in this process, by server and
+/// `CLIENT ID`, for the group's listener to close when a failover moves the primary away.
+#[derive(Debug)]
+struct Watched {
+    master: String,
+    sentinels: Vec<(String, u16)>,
+    conns: Arc<Mutex<VecDeque<(Addr, i64)>>>,
+}
+
+/// The most connections remembered per group: entries of connections that closed are only
+/// forgotten this way (or when a failover moves their server's), and closing a connection that
+/// is gone is harmless.
+const MAX_WATCHED: usize = 4096;
+
+static WATCHED: Mutex<Vec<Watched>> = Mutex::new(Vec::new());
+
+/// Makes a new primary connection follow `+switch-master`: its `CLIENT ID` is remembered, and
+/// the group's listener (started with the first connection, one per group for the life of the
+/// process) closes it from the server side as soon as the sentinels announce that its server
+/// is no longer the primary. The driver then sees the connection end, fails what was in flight
+/// with a connection error, and its next command reconnects through the sentinels, to the new
+/// primary, instead of writing to a server being demoted. A server that cannot be reached is
+/// not asked: its connection is broken already, or times out.
+async fn follow_switches(config: &Config, conn: &mut Established) {
+    let Addr::Sentinel {
+        master, sentinels, ..
+    } = &config.addr
+    else {
+        return;
+    };
+    let addr = conn.addr.clone();
+    let id = match conn.call(&Cmd::new("CLIENT ID"), &addr).await {
+        Ok(Frame::Integer(id)) => id,
+        _ => return, // a server without CLIENT ID (before 5.0): nothing to follow with
+    };
+    let conns = {
+        let mut watched = WATCHED.lock().unwrap_or_else(PoisonError::into_inner);
+        let found = watched
+            .iter()
+            .find(|w| w.master == *master && w.sentinels == *sentinels)
+            .map(|w| w.conns.clone());
+        match found {
+            Some(conns) => conns,
+            None => {
+                let Ok(switches) = listen(config) else {
+                    return;
+                };
+                let conns: Arc<Mutex<VecDeque<(Addr, i64)>>> = Arc::default();
+                watched.push(Watched {
+                    master: master.clone(),
+                    sentinels: sentinels.clone(),
+                    conns: conns.clone(),
+                });
+                tokio::spawn(close_on_switch(config.clone(), switches, conns.clone()));
+                conns
+            }
+        }
+    };
+    let mut conns = conns.lock().unwrap_or_else(PoisonError::into_inner);
+    if conns.len() >= MAX_WATCHED {
+        conns.pop_front();
+    }
+    conns.push_back((addr, id));
+}
+
+/// The group's listener: on each switch, closes the connections to the old primary.
+async fn close_on_switch(
+    config: Config,
+    mut switches: tokio::sync::mpsc::UnboundedReceiver<Switch>,
+    conns: Arc<Mutex<VecDeque<(Addr, i64)>>>,
+) {
+    while let Some(switch) = switches.recv().await {
+        let ids: Vec<i64> = {
+            let mut conns = conns.lock().unwrap_or_else(PoisonError::into_inner);
+            let ids = conns
+                .iter()
+                .filter(|(addr, _)| *addr == switch.from)
+                .map(|(_, id)| *id)
+                .collect();
+            conns.retain(|(addr, _)| *addr != switch.from);
+            ids
+        };
+        if ids.is_empty() {
+            continue;
+        }
+        let close = async {
+            let mut conn = connect_to(&config, &switch.from).await?;
+            for id in ids {
+                let kill = Cmd::new("CLIENT KILL").arg("ID").arg(id);
+                conn.call(&kill, &switch.from).await?;
+            }
+            Ok::<(), Error>(())
+        };
+        let _ = tokio::time::timeout(config.connect_timeout, close).await;
+    }
+}
+
+/// A `+switch-master` announcement: the sentinels moved `master` from one server to another.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Switch {
+    pub(crate) master: String,
+    pub(crate) from: Addr,
+    pub(crate) to: Addr,
+}
+
+/// Parses a `+switch-master` payload: `<master> <old ip> <old port> <new ip> <new port>`.
+fn parse_switch(payload: &[u8]) -> Option<Switch> {
+    let text = std::str::from_utf8(payload).ok()?;
+    let mut words = text.split(' ');
+    let master = words.next()?.to_owned();
+    let mut addr = || -> Option<Addr> {
+        let host = words.next()?.to_owned();
+        let port = words.next()?.parse().ok()?;
+        Some(Addr::Tcp { host, port })
+    };
+    let from = addr()?;
+    let to = addr()?;
+    Some(Switch { master, from, to })
+}
+
+/// Listens to `+switch-master` on every sentinel of `config`'s group at once, and sends each
+/// switch of its group once (every sentinel announces it). A sentinel that is down or drops the
+/// connection is asked again after a pause; the others keep listening meanwhile. The tasks end
+/// when the receiver is dropped.
+pub(crate) fn listen(
+    config: &Config,
+) -> Result<tokio::sync::mpsc::UnboundedReceiver<Switch>, Error> {
+    let (master, sentinels) = group(config)?;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let last: std::sync::Arc<std::sync::Mutex<Option<Switch>>> = Default::default();
+    for sentinel in sentinel_addrs(sentinels) {
+        let (config, master, tx, last) =
+            (config.clone(), master.to_owned(), tx.clone(), last.clone());
+        tokio::spawn(async move {
+            let mut pause = Duration::from_millis(100);
+            loop {
+                let closed = tx.clone();
+                tokio::select! {
+                    () = closed.closed() => return,
+                    result = listen_one(&config, &sentinel, &master, &tx, &last) => {
+                        if result.is_ok() {
+                            pause = Duration::from_millis(100);
+                        }
+                    }
+                }
+                tokio::select! {
+                    () = tx.closed() => return,
+                    () = tokio::time::sleep(pause) => {}
+                }
+                pause = (pause * 2).min(Duration::from_secs(2));
+            }
+        });
+    }
+    Ok(rx)
+}
+
+/// Subscribes to `+switch-master` on one sentinel and forwards its group's switches until the
+/// connection fails.
+async fn listen_one(
+    config: &Config,
+    sentinel: &Addr,
+    master: &str,
+    tx: &tokio::sync::mpsc::UnboundedSender<Switch>,
+    last: &std::sync::Mutex<Option<Switch>>,
+) -> Result<(), Error> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let stream = tokio::time::timeout(config.connect_timeout, open(config, sentinel))
+        .await
+        .map_err(|_| Error::timeout(format!("connecting to the sentinel at {sentinel}")))??;
+    let mut conn = Established::new(stream, sentinel.clone(), config);
+    conn.protocol = Protocol::Resp2;
+    let subscribe = Cmd::new("SUBSCRIBE").arg("+switch-master");
+    conn.stream
+        .write_all(&subscribe.to_bytes())
+        .await
+        .map_err(|e| Error::io(format!("subscribing on the sentinel at {sentinel}"), e))?;
+    loop {
+        while let Some(frame) = conn
+            .decoder
+            .decode(&mut conn.read_buf)
+            .map_err(|e| Error::protocol(format!("message from the sentinel at {sentinel}"), e))?
+        {
+            let Frame::Array(items) = frame.into_value() else {
+                continue;
+            };
+            let payload = match items.as_slice() {
+                [kind, _, Frame::Bulk(payload)] if text(kind).as_deref() == Some("message") => {
+                    payload
+                }
+                _ => continue,
+            };
+            let Some(switch) = parse_switch(payload).filter(|s| s.master == master) else {
+                continue;
+            };
+            let mut last = last
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if last.as_ref() != Some(&switch) {
+                *last = Some(switch.clone());
+                let _ = tx.send(switch);
+            }
+        }
+        let n = conn
+            .stream
+            .read_buf(&mut conn.read_buf)
+            .await
+            .map_err(|e| Error::io(format!("reading from the sentinel at {sentinel}"), e))?;
+        if n == 0 {
+            return Err(Error::closed(format!(
+                "the sentinel at {sentinel} closed the connection"
+            )));
+        }
+    }
+}
+
 /// Parses what follows `redis+sentinel://` (or `rediss+sentinel://`, `tls`):
 /// `[user[:password]@]host[:port][,host[:port]...]/master[/db][?params]`.
 pub(crate) fn parse_url(tls: bool, rest: &str) -> Result<Config, Error> {
@@ -413,6 +635,16 @@ mod tests {
             let err = Config::from_url(bad).unwrap_err();
             assert_eq!(err.kind(), crate::ErrorKind::Config, "{bad}");
         }
+    }
+
+    #[test]
+    fn parses_switches() {
+        let switch = parse_switch(b"mymaster 127.0.0.1 6379 10.0.0.2 6380").unwrap();
+        assert_eq!(switch.master, "mymaster");
+        assert_eq!(switch.from.to_string(), "127.0.0.1:6379");
+        assert_eq!(switch.to.to_string(), "10.0.0.2:6380");
+        assert_eq!(parse_switch(b"mymaster 127.0.0.1 x 10.0.0.2 6380"), None);
+        assert_eq!(parse_switch(b"mymaster"), None);
     }
 
     #[test]
