@@ -22,7 +22,9 @@
 //! `flushall`, `flushdb`, `script_load`, `script_flush`, `function_load`, `function_flush` and
 //! `function_delete` go to every primary: `DBSIZE` replies with the sum, `KEYS` with every
 //! node's keys, the others with the first node's reply once every node succeeded.
-//! [`ClusterClient::scan_all`] iterates `SCAN` over every primary.
+//! [`ClusterClient::scan_all`] iterates `SCAN` over every primary; [`ClusterClient::scan_iter`]
+//! streams every key, at least once, even while slots migrate or a primary fails over (it
+//! tracks which slots its walk has covered; see [`ClusterScan`]).
 //!
 //! `MGET`, `MSET`, `DEL`, `UNLINK`, `EXISTS` and `TOUCH` whose keys hash to different slots are
 //! split into one command per slot, sent to their nodes at once (each with the redirect path of
@@ -47,6 +49,7 @@ mod call;
 mod client;
 mod multikey;
 mod pipeline;
+mod scan;
 mod slot;
 mod topology;
 mod transaction;
@@ -54,6 +57,7 @@ mod transaction;
 pub use call::{ClusterCall, ClusterFuture};
 pub use client::{ClusterClient, ClusterStats};
 pub use pipeline::{ClusterBatch, ClusterPipeline};
+pub use scan::ClusterScan;
 pub use slot::{hash_tag, key_slot, SLOTS};
 pub use transaction::ClusterTransaction;
 
