@@ -35,7 +35,7 @@ pub struct Command {
     pub complexity: Option<String>,
     pub deprecated: Option<String>,
     pub flags: Flags,
-    /// Index of the top-level argument that holds a blocking command's timeout.
+    /// The name of the top-level argument that holds a blocking command's timeout.
     pub timeout: Option<String>,
     pub reply: Reply,
     pub args: Vec<Node>,

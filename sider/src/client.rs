@@ -587,8 +587,8 @@ type BoxedReply = Pin<Box<dyn Future<Output = Result<Frame, Error>> + Send>>;
 enum State {
     /// Waiting on the shared connection's driver.
     Shared(Reply<Frame>),
-    /// A blocking command on a connection of its own (the one boxed future in sider, taken
-    /// only by blocking commands, whose wait dwarfs an allocation).
+    /// A blocking command on a connection of its own: boxed, as only blocking commands take
+    /// this path and their wait dwarfs an allocation.
     Blocking(BoxedReply),
     /// Served from the client-side cache.
     Ready(Option<Frame>),

@@ -13,7 +13,8 @@ use crate::ToArgs;
 /// change the connection's state are available on it: `WATCH`, `SELECT`, `CLIENT TRACKING`...
 /// Blocking commands here never delay another task's commands.
 ///
-/// Get one from [`Client::dedicated`](crate::Client::dedicated) (or, later, a pool).
+/// Get one from [`Client::dedicated`](crate::Client::dedicated), [`Connection::open`], or a
+/// [`Pool`](crate::Pool).
 ///
 /// ```no_run
 /// use sider::prelude::*;

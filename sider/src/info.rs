@@ -165,7 +165,57 @@ impl CommandInfo {
     pub fn first_key(&self) -> usize {
         self.first_key
     }
+
+    /// The spec's command named `name` as sent (`"GET"`, `"CONFIG GET"`, `"EVALSHA_RO"`), if
+    /// the spec has it. Hand-written code finds the commands it builds this way, never through
+    /// the name of a generated item.
+    ///
+    /// ```
+    /// let info = sider::CommandInfo::find("EVALSHA_RO").unwrap();
+    /// assert!(info.is_readonly());
+    /// assert!(sider::CommandInfo::find("NO SUCH").is_none());
+    /// ```
+    pub fn find(name: &str) -> Option<&'static CommandInfo> {
+        static BY_NAME: std::sync::OnceLock<
+            std::collections::HashMap<&'static str, &'static CommandInfo>,
+        > = std::sync::OnceLock::new();
+        BY_NAME
+            .get_or_init(|| {
+                crate::commands::COMMANDS
+                    .iter()
+                    .map(|info| (info.name, *info))
+                    .collect()
+            })
+            .get(name)
+            .copied()
+    }
 }
+
+/// The spec's entry for a command sider's own code builds (`spec!("EVALSHA")`), looked up once
+/// per call site. A test checks that every such name is in the spec.
+macro_rules! spec {
+    ($name:literal) => {{
+        static INFO: std::sync::OnceLock<&'static $crate::info::CommandInfo> =
+            std::sync::OnceLock::new();
+        *INFO.get_or_init(|| {
+            $crate::info::CommandInfo::find($name)
+                .unwrap_or_else(|| panic!("{} is not in the spec", $name))
+        })
+    }};
+}
+pub(crate) use spec;
+
+/// The commands sider's own code builds through [`spec!`].
+#[cfg(test)]
+pub(crate) const BUILT_BY_HAND: &[&str] = &[
+    "SCRIPT LOAD",
+    "EVALSHA",
+    "EVALSHA_RO",
+    "SCAN",
+    "HSCAN",
+    "SSCAN",
+    "ZSCAN",
+];
 
 /// For a server's "unknown command" or "unknown subcommand" error about a spec command that the
 /// server is too old (or the wrong kind) for, the same error with the versions that have it:
@@ -240,6 +290,21 @@ mod tests {
             .starts_with(
                 "ERR CLIENT NO-TOUCH: needs Redis 7.2.0 or Valkey 7.2.4; connected to Redis 7.0.15"
             ));
+    }
+
+    #[test]
+    fn every_command_sider_builds_by_hand_is_in_the_spec() {
+        for name in crate::info::BUILT_BY_HAND {
+            let info = crate::CommandInfo::find(name).unwrap_or_else(|| panic!("{name}"));
+            assert_eq!(info.name(), *name);
+        }
+        // And the source uses no other: every `spec!("...")` names one of them.
+        for source in [include_str!("script.rs"), include_str!("scan.rs")] {
+            for used in source.split("spec!(\"").skip(1) {
+                let name = used.split('"').next().unwrap_or("");
+                assert!(crate::info::BUILT_BY_HAND.contains(&name), "{name}");
+            }
+        }
     }
 
     #[test]

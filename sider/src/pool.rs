@@ -67,7 +67,7 @@ impl Pool {
         }
     }
 
-    /// Opens every connection now (the ancestor's `init()`), so the first users do not wait.
+    /// Opens every connection now, so the first users do not wait.
     ///
     /// # Errors
     ///

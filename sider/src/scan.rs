@@ -71,7 +71,7 @@ macro_rules! scan_impl {
             fn scan_iter<K: FromReply>(self) -> ScanStream<'a, K, Keyspace> {
                 ScanStream::new(
                     Target::$variant(self),
-                    &crate::commands::__INFO_SCAN,
+                    crate::info::spec!("SCAN"),
                     Cmd::fragment(),
                 )
             }
@@ -80,18 +80,18 @@ macro_rules! scan_impl {
                 self,
                 key: impl ToArg,
             ) -> ScanStream<'a, (F, V), Elements> {
-                in_key(Target::$variant(self), &crate::commands::__INFO_HSCAN, &key)
+                in_key(Target::$variant(self), crate::info::spec!("HSCAN"), &key)
             }
 
             fn sscan_iter<M: FromReply>(self, key: impl ToArg) -> ScanStream<'a, M, Elements> {
-                in_key(Target::$variant(self), &crate::commands::__INFO_SSCAN, &key)
+                in_key(Target::$variant(self), crate::info::spec!("SSCAN"), &key)
             }
 
             fn zscan_iter<M: FromReply>(
                 self,
                 key: impl ToArg,
             ) -> ScanStream<'a, (M, f64), Elements> {
-                in_key(Target::$variant(self), &crate::commands::__INFO_ZSCAN, &key)
+                in_key(Target::$variant(self), crate::info::spec!("ZSCAN"), &key)
             }
         }
     };

@@ -127,7 +127,7 @@ impl Script {
 
     /// `SCRIPT LOAD` with this script's source.
     pub(crate) fn load_cmd(&self) -> Cmd {
-        let mut cmd = Cmd::from_info(&crate::commands::__INFO_SCRIPT_LOAD);
+        let mut cmd = Cmd::from_info(crate::info::spec!("SCRIPT LOAD"));
         cmd.push_arg(self.source());
         cmd
     }
@@ -196,9 +196,9 @@ impl ScriptCall {
     /// Splits the call into its script and its `EVALSHA` command.
     fn into_parts(self) -> (Script, Cmd) {
         let info = if self.read_only {
-            &crate::commands::__INFO_EVALSHA_RO
+            crate::info::spec!("EVALSHA_RO")
         } else {
-            &crate::commands::__INFO_EVALSHA
+            crate::info::spec!("EVALSHA")
         };
         let mut cmd = Cmd::from_info(info);
         cmd.push_arg(self.script.sha1());

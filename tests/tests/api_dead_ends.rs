@@ -158,6 +158,7 @@ async fn a_struct_is_written_into_a_hash_and_read_back() -> anyhow::Result<()> {
         assert_eq!(back.into_inner(), updated);
 
         // HMSET, and a stream entry through XADD.
+        #[allow(deprecated, reason = "HMSET takes a record as HSET does")]
         client.hmset(format!("{key}:hmset"), Record(&value)).await?;
         let back = client
             .hgetall_as::<Record<Session>>(format!("{key}:hmset"))

@@ -30,6 +30,9 @@
 //!
 //! `cargo test --test commands -- <filter>` runs the tests whose name contains `<filter>`.
 
+// Every command is called, the deprecated ones (GEORADIUS, ZREVRANGE...) included.
+#![allow(deprecated)]
+
 #[path = "commands/cluster.rs"]
 mod cluster;
 #[path = "commands/collections.rs"]

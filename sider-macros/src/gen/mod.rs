@@ -393,6 +393,7 @@ fn method_as(command: &Command, also: Option<&Also>) -> TokenStream {
     let names = ps.iter().map(|p| &p.ident);
     let tys = ps.iter().map(|p| &p.ty);
     let info = info_ident(command);
+    let deprecated = deprecated_attr(command);
     let exclusive = if command.flags.exclusive {
         quote!(where Self: ::sider::__private::Exclusive)
     } else {
@@ -445,6 +446,7 @@ fn method_as(command: &Command, also: Option<&Also>) -> TokenStream {
         let writes = command.args.iter().map(|a| write_arg(a, quote!(cmd)));
         return quote! {
             #docs
+            #deprecated
             fn #name #generics (mut self, #(#names: #tys),*) -> Self::Out<#reply> #exclusive {
                 #(#pre)*
                 let mut cmd = ::sider::Dispatch::new_cmd(&mut self, &#info);
@@ -480,6 +482,7 @@ fn method_as(command: &Command, also: Option<&Also>) -> TokenStream {
         });
     quote! {
         #docs
+        #deprecated
         fn #name #generics (mut self, #(#names: #tys),*) -> #builder<Self, #reply> #exclusive {
             #(#pre)*
             let mut cmd = ::sider::Dispatch::new_cmd(&mut self, &#info);
@@ -494,5 +497,20 @@ fn method_as(command: &Command, also: Option<&Also>) -> TokenStream {
             #(#tail)*
             built
         }
+    }
+}
+
+/// `#[deprecated]` for a command the spec marks deprecated (`"6.2.0: use GETDEL"`), so that a
+/// call names what to use instead.
+pub(crate) fn deprecated_attr(command: &Command) -> TokenStream {
+    let Some(text) = &command.deprecated else {
+        return TokenStream::new();
+    };
+    match text.split_once(':') {
+        Some((since, note)) => {
+            let (since, note) = (since.trim(), note.trim());
+            quote!(#[deprecated(since = #since, note = #note)])
+        }
+        None => quote!(#[deprecated(note = #text)]),
     }
 }

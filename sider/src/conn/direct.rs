@@ -74,7 +74,7 @@ pub(crate) struct Written {
 )]
 pub(crate) enum Sent {
     /// Written whole; the driver will hand the reply over.
-    Written,
+    Whole,
     /// Written in part, or the write failed: the driver must be woken to finish or to fail it.
     WakeDriver,
     /// Not idle, or not a request a caller may write: hand it to the driver.
@@ -258,7 +258,7 @@ impl WriteSide {
         });
         if state.leftover.is_empty() && state.failed.is_none() {
             Counters::add(&counters.caller_writes, 1);
-            Sent::Written
+            Sent::Whole
         } else {
             Sent::WakeDriver
         }

@@ -53,7 +53,7 @@ fn deadline(from: Instant, limit: std::time::Duration) -> Instant {
 }
 
 /// A live connection: the socket, its buffers, and the waiters in reply order.
-pub(super) struct Connection {
+pub(super) struct Link {
     reader: Reader,
     addr: Addr,
     decoder: Decoder,
@@ -87,14 +87,14 @@ pub(super) struct Connection {
     pub(super) router: Router,
 }
 
-impl Connection {
+impl Link {
     pub(super) fn new(
         config: &Config,
         established: Opened,
         shared: Arc<Shared>,
         router: Router,
-    ) -> Connection {
-        let mut connection = Connection {
+    ) -> Link {
+        let mut connection = Link {
             reader: established.reader,
             addr: established.addr,
             decoder: established.decoder,

@@ -76,7 +76,7 @@ impl Handle {
         // An idle connection: write from this task rather than wake the driver's to write.
         let request = if self.shared.in_flight() == 0 {
             match self.shared.direct.try_send(request, &self.shared) {
-                Sent::Written => return,
+                Sent::Whole => return,
                 Sent::WakeDriver => return self.resume_driver(),
                 Sent::Declined(request) => request,
             }

@@ -4,7 +4,7 @@
 //! once with the last attempt's error rather than hammer a server that is down.
 
 use super::config::{Addr, Config, Protocol};
-use super::driver::Connection;
+use super::driver::Link;
 use super::handle::{Retire, Shared};
 use super::handshake::{connect, Established};
 use super::push::Router;
@@ -160,7 +160,7 @@ pub(super) async fn run(
                 event!(warn, from = %previous, to = %established.addr, "primary changed (failover)");
             }
         }
-        let mut connection = Connection::new(&config, established, shared.clone(), router);
+        let mut connection = Link::new(&config, established, shared.clone(), router);
         if reconnected {
             event!(info, addr = %config.addr, "reconnected");
         } else {

@@ -1,7 +1,7 @@
 //! The driver's read side: reading what the socket has, and handing each reply to the waiter
 //! it answers (pushes to the router, errors explained, cacheable replies into the cache).
 
-use super::{Connection, MAX_RESERVE_AHEAD, READ_CHUNK};
+use super::{Link, MAX_RESERVE_AHEAD, READ_CHUNK};
 use crate::conn::push::Routed;
 use crate::conn::request::{Step, Waiter};
 use crate::error::Error;
@@ -13,8 +13,8 @@ use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use tokio::time::Instant;
 
-impl Connection {
-    /// Reads what the socket has and dispatches every complete frame; true if anything was read.
+impl Link {
+    /// Reads what the socket has and delivers every complete frame; true if anything was read.
     pub(super) fn poll_read(&mut self, cx: &mut Context<'_>) -> Result<bool, Error> {
         // A large bulk reply whose header has arrived: room for all of it at once, rather than
         // a buffer that grows (and copies what it holds) read after read.
@@ -42,7 +42,7 @@ impl Connection {
                         }
                     }
                 }
-                self.dispatch()?;
+                self.deliver()?;
                 // The response timeout bounds the server's silence, not how long a reply takes
                 // to arrive: a large value on a slow link is still coming while bytes come.
                 if !self.waiting.is_empty() {
@@ -54,7 +54,7 @@ impl Connection {
         }
     }
 
-    fn dispatch(&mut self) -> Result<(), Error> {
+    fn deliver(&mut self) -> Result<(), Error> {
         // Replies to commands callers wrote themselves may be among these.
         self.take_pending();
         // Every reply of one read arrived at the same time.

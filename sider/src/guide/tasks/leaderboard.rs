@@ -8,7 +8,7 @@ pub async fn score(client: &Client, player: &str, points: f64) -> Result<f64, si
 
 /// The best `n` players with their scores, best first.
 pub async fn top(client: &Client, n: i64) -> Result<Vec<(String, f64)>, sider::Error> {
-    client.zrevrange("leaderboard", 0, n - 1).withscores().await
+    client.zrange("leaderboard", 0, n - 1).rev().withscores().await
 }
 
 /// A player's place (1 for the best) and score; `None` for a player with no score yet.
