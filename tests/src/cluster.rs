@@ -9,6 +9,45 @@ use crate::{free_port, RedisServer};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+/// Options for [`Cluster::builder`].
+#[derive(Debug, Default, Clone)]
+pub struct ClusterBuilder {
+    binary: Option<String>,
+    node_args: Vec<Vec<String>>,
+    replicas: Option<usize>,
+}
+
+impl ClusterBuilder {
+    /// Runs every node with this server binary (`redis-cli` still creates the cluster).
+    pub fn binary(mut self, path: &str) -> Self {
+        self.binary = Some(path.to_owned());
+        self
+    }
+
+    /// Adds raw command-line words to the node started `index`-th (0 to 5; `redis-cli` makes the
+    /// first three primaries and the last three their replicas).
+    pub fn node_args(mut self, index: usize, words: &[&str]) -> Self {
+        if self.node_args.len() <= index {
+            self.node_args.resize(index + 1, Vec::new());
+        }
+        if let Some(args) = self.node_args.get_mut(index) {
+            args.extend(words.iter().map(|w| (*w).to_owned()));
+        }
+        self
+    }
+
+    /// Gives each of the three primaries `n` replicas (default 1): `3 * (1 + n)` nodes.
+    pub fn replicas(mut self, n: usize) -> Self {
+        self.replicas = Some(n);
+        self
+    }
+
+    /// Starts the cluster; see [`Cluster::start`].
+    pub fn start(self) -> Cluster {
+        Cluster::start_with(&self)
+    }
+}
+
 /// A running six-node cluster.
 #[derive(Debug)]
 pub struct Cluster {
@@ -45,11 +84,29 @@ impl Cluster {
     /// Starts six nodes, creates the cluster (one replica per primary) and waits until every
     /// node reports `cluster_state:ok` and every replica is in sync.
     pub fn start() -> Cluster {
-        let nodes: Vec<RedisServer> = (0..6)
-            .map(|_| {
+        Cluster::builder().start()
+    }
+
+    /// A cluster with options: another server binary, arguments per node.
+    pub fn builder() -> ClusterBuilder {
+        ClusterBuilder::default()
+    }
+
+    fn start_with(options: &ClusterBuilder) -> Cluster {
+        let replicas = options.replicas.unwrap_or(1);
+        let nodes: Vec<RedisServer> = (0..3 * (1 + replicas))
+            .map(|i| {
                 // The bus port defaults to port + 10000, which may be taken or out of range.
                 let bus = free_port().to_string();
-                RedisServer::builder()
+                let mut builder = RedisServer::builder();
+                if let Some(binary) = &options.binary {
+                    builder = builder.binary(binary);
+                }
+                if let Some(extra) = options.node_args.get(i) {
+                    let words: Vec<&str> = extra.iter().map(String::as_str).collect();
+                    builder = builder.raw(&words);
+                }
+                builder
                     .raw(&[
                         "--cluster-enabled",
                         "yes",
@@ -73,7 +130,7 @@ impl Cluster {
             .arg("--cluster")
             .arg("create")
             .args(&addrs)
-            .args(["--cluster-replicas", "1", "--cluster-yes"])
+            .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
             .output()
             .unwrap_or_else(|e| panic!("running `{} --cluster create`: {e}", cli_binary()));
         assert!(
@@ -82,7 +139,7 @@ impl Cluster {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        cluster.wait_healthy(&cluster.ports(), 3);
+        cluster.wait_healthy(&cluster.ports(), 3 * replicas);
         cluster
     }
 
@@ -153,6 +210,20 @@ impl Cluster {
     /// The node id of the node on `port`.
     pub fn node_id(port: u16) -> String {
         cli(port, &["CLUSTER", "MYID"]).trim().to_owned()
+    }
+
+    /// The ports of every replica of the primary on `primary`, as `CLUSTER NODES` on it lists
+    /// them.
+    pub fn replicas_of(primary: u16) -> Vec<u16> {
+        let id = Cluster::node_id(primary);
+        cli(primary, &["CLUSTER", "NODES"])
+            .lines()
+            .filter(|line| line.split(' ').nth(3) == Some(id.as_str()))
+            .filter_map(|line| line.split(' ').nth(1))
+            .filter_map(|addr| addr.split('@').next())
+            .filter_map(|addr| addr.rsplit(':').next())
+            .filter_map(|port| port.parse().ok())
+            .collect()
     }
 
     /// The port of a replica of the primary on `primary`, as `CLUSTER NODES` on it lists them.

@@ -36,6 +36,7 @@ pub struct ServerBuilder {
     args: Vec<String>,
     password: Option<String>,
     tls: bool,
+    binary: Option<String>,
 }
 
 impl ServerBuilder {
@@ -49,6 +50,13 @@ impl ServerBuilder {
     /// Adds raw command-line words.
     pub fn raw(mut self, words: &[&str]) -> Self {
         self.args.extend(words.iter().map(|w| (*w).to_owned()));
+        self
+    }
+
+    /// Runs this binary instead of `REDIS_SERVER_BIN` or `redis-server` (a Valkey build from
+    /// `scripts/servers`, say).
+    pub fn binary(mut self, path: &str) -> Self {
+        self.binary = Some(path.to_owned());
         self
     }
 
@@ -251,7 +259,7 @@ impl Drop for RedisServer {
 
 /// Starts `redis-server` on `port` with `dir` as its working directory.
 fn spawn_server(options: &ServerBuilder, port: u16, dir: &Path) -> Result<Child, String> {
-    let mut cmd = Command::new(server_binary());
+    let mut cmd = Command::new(options.binary.clone().unwrap_or_else(server_binary));
     cmd.arg("--port")
         .arg(port.to_string())
         .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])

@@ -47,7 +47,8 @@ impl ClusterClient {
             .routing
             .read()
             .unwrap_or_else(PoisonError::into_inner);
-        let replica = readonly && self.inner.config.read_from_replicas;
+        let config = &self.inner.config;
+        let replica = readonly && config.reads_replicas();
         let mut at = Attempt {
             slot,
             epoch: routing.epoch,
@@ -55,7 +56,8 @@ impl ClusterClient {
             replica: false,
             readonly,
         };
-        let Some((node, replica)) = routing.pick(slot, replica, &self.inner.turn) else {
+        let Some((node, replica)) = routing.pick(slot, replica, config.zone(), &self.inner.turn)
+        else {
             return Err(at);
         };
         at.addr = Some(node.addr.clone());

@@ -260,8 +260,9 @@ impl ClusterClient {
         slot: Option<u16>,
         readonly: bool,
     ) -> Option<(&'r Node, bool)> {
-        let replica = readonly && self.inner.config.read_from_replicas;
-        routing.pick(slot, replica, &self.inner.turn)
+        let config = &self.inner.config;
+        let replica = readonly && config.reads_replicas();
+        routing.pick(slot, replica, config.zone(), &self.inner.turn)
     }
 
     /// Reads the map again, unless someone did since `epoch` or it already agrees with the
@@ -283,12 +284,14 @@ impl ClusterClient {
     async fn refresh_locked(&self, moved: Option<(u16, &str)>) -> Result<(), Error> {
         let current = self.routing();
         let topology = self.fetch_topology(&current).await?;
-        let replicas = self.inner.config.read_from_replicas;
+        let replicas = self.inner.config.reads_replicas();
         let mut shards = Vec::with_capacity(topology.shards.len());
         for info in &topology.shards {
+            let client = self.connect_node(&info.primary, false).await.ok();
             let primary = Node {
                 addr: Arc::from(info.primary.as_str()),
-                client: self.connect_node(&info.primary, false).await.ok(),
+                zone: zone_of(client.as_ref()),
+                client,
             };
             let mut nodes = Vec::new();
             for addr in &info.replicas {
@@ -298,6 +301,7 @@ impl ClusterClient {
                 };
                 nodes.push(Node {
                     addr: Arc::from(addr.as_str()),
+                    zone: zone_of(client.as_ref()),
                     client,
                 });
             }
@@ -381,6 +385,12 @@ impl ClusterClient {
         let client = pool.entry(Arc::from(addr)).or_insert(client).clone();
         Ok(client)
     }
+}
+
+/// The availability zone a node reported when its connection was opened.
+fn zone_of(client: Option<&Client>) -> Option<Arc<str>> {
+    let server = client?.server();
+    server.availability_zone().map(Arc::from)
 }
 
 pub(super) fn node_client(node: &Node) -> Result<&Client, Error> {

@@ -17,8 +17,10 @@
 //!   connection broke after it was sent is retried only if it is read-only; a write fails,
 //!   because it may have run.
 //!
-//! Keyless commands go to the primaries in turn (to a replica with
-//! [`ClusterConfig::read_from_replicas`], for reads). The generated `dbsize`, `keys`,
+//! Keyless commands go to the primaries in turn. Read-only commands go where
+//! [`ClusterConfig::read_from`] says ([`ReadFrom`]): the primary (the default), the slot's
+//! replicas in turn, or the replicas in the caller's availability zone first, as the nodes
+//! report it in `HELLO` (Valkey 8.1 and later), then the other replicas, then the primary. The generated `dbsize`, `keys`,
 //! `flushall`, `flushdb`, `script_load`, `script_flush`, `function_load`, `function_flush` and
 //! `function_delete` go to every primary: `DBSIZE` replies with the sum, `KEYS` with every
 //! node's keys, the others with the first node's reply once every node succeeded.
@@ -81,7 +83,7 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub struct ClusterConfig {
     seeds: Vec<Config>,
-    read_from_replicas: bool,
+    read_from: ReadFrom,
     max_attempts: u32,
     retry_backoff: (Duration, Duration),
 }
@@ -93,7 +95,7 @@ impl ClusterConfig {
     pub fn new(seeds: impl IntoIterator<Item = Config>) -> ClusterConfig {
         ClusterConfig {
             seeds: seeds.into_iter().collect(),
-            read_from_replicas: false,
+            read_from: ReadFrom::Primary,
             max_attempts: 16,
             retry_backoff: (Duration::from_millis(10), Duration::from_millis(500)),
         }
@@ -117,8 +119,40 @@ impl ClusterConfig {
     /// `READONLY` on their connections. Replicas lag their primary: a read may not see a write
     /// that just succeeded. Default: off, everything goes to primaries.
     pub fn read_from_replicas(mut self, on: bool) -> ClusterConfig {
-        self.read_from_replicas = on;
+        self.read_from = if on {
+            ReadFrom::PreferReplica
+        } else {
+            ReadFrom::Primary
+        };
         self
+    }
+
+    /// Where read-only commands (per the spec's `readonly` flag) go; see [`ReadFrom`]. Default:
+    /// [`ReadFrom::Primary`]. Writes always go to primaries.
+    ///
+    /// ```
+    /// use sider::cluster::{ClusterConfig, ReadFrom};
+    ///
+    /// let config = ClusterConfig::from_urls(&["redis://127.0.0.1:7000"])?
+    ///     .read_from(ReadFrom::AzAffinity("us-east-1a".into()));
+    /// # Ok::<(), sider::Error>(())
+    /// ```
+    pub fn read_from(mut self, read_from: ReadFrom) -> ClusterConfig {
+        self.read_from = read_from;
+        self
+    }
+
+    /// Whether reads may go to replicas (their connections are opened, with `READONLY`).
+    pub(crate) fn reads_replicas(&self) -> bool {
+        self.read_from != ReadFrom::Primary
+    }
+
+    /// The zone whose replicas reads prefer.
+    pub(crate) fn zone(&self) -> Option<&str> {
+        match &self.read_from {
+            ReadFrom::AzAffinity(zone) => Some(zone),
+            _ => None,
+        }
     }
 
     /// How many times a command is sent at most, redirects and retries included. Default: 16.
@@ -150,6 +184,26 @@ impl ClusterConfig {
         };
         Ok(config)
     }
+}
+
+/// Where a [`ClusterClient`] sends read-only commands (those the spec flags `readonly`).
+///
+/// Replicas lag their primary: a read from one may not see a write that just succeeded.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReadFrom {
+    /// Every command to the primary serving its slot.
+    #[default]
+    Primary,
+    /// Reads to the slot's replicas in turn (after `READONLY` on their connections); to the
+    /// primary when it has none that can be reached.
+    PreferReplica,
+    /// Reads to the slot's replicas in this availability zone, in turn; to its other replicas
+    /// when none is in the zone, then to the primary. A node's zone is what it reports in
+    /// `HELLO`'s `availability_zone` (Valkey 8.1 and later, its `availability-zone` option; see
+    /// [`ServerInfo::availability_zone`](crate::ServerInfo::availability_zone)); a node that
+    /// reports none is in no zone.
+    AzAffinity(String),
 }
 
 /// `host:port` (the host may be an IPv6 address, with or without brackets).

@@ -178,6 +178,8 @@ pub(crate) fn parse_slots(frame: &Frame, asked: &str) -> Result<Topology, Error>
 pub(crate) struct Node {
     pub(crate) addr: Arc<str>,
     pub(crate) client: Option<Client>,
+    /// The availability zone the node reported (`HELLO`'s `availability_zone`).
+    pub(crate) zone: Option<Arc<str>>,
 }
 
 /// A shard with its connections.
@@ -251,12 +253,13 @@ impl Routing {
     }
 
     /// The node for a command, and whether it is a replica: the slot's primary, or with
-    /// `replica` one of its live replicas in turn; a keyless command goes to the primaries in
-    /// turn.
+    /// `replica` one of its live replicas in turn (those in `zone` first, when given); a keyless
+    /// command goes to the primaries in turn.
     pub(crate) fn pick(
         &self,
         slot: Option<u16>,
         replica: bool,
+        zone: Option<&str>,
         turn: &AtomicUsize,
     ) -> Option<(&Node, bool)> {
         let shard = match slot {
@@ -267,6 +270,15 @@ impl Routing {
                 self.shards.get(i)?
             }
         };
+        if let (true, Some(zone)) = (replica, zone) {
+            let local = |r: &&Node| r.client.is_some() && r.zone.as_deref() == Some(zone);
+            let count = shard.replicas.iter().filter(local).count();
+            if count > 0 {
+                let i = turn.fetch_add(1, Ordering::Relaxed) % count;
+                let node = shard.replicas.iter().filter(local).nth(i);
+                return node.map(|n| (n, true));
+            }
+        }
         if replica {
             let live = shard.replicas.iter().filter(|r| r.client.is_some()).count();
             if live > 0 {

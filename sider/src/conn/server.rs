@@ -23,6 +23,7 @@ use std::fmt;
 pub struct ServerInfo {
     name: String,
     version: (u32, u32, u32),
+    availability_zone: Option<String>,
 }
 
 impl ServerInfo {
@@ -36,6 +37,13 @@ impl ServerInfo {
         self.version
     }
 
+    /// The availability zone the server says it runs in: `HELLO`'s `availability_zone` (Valkey
+    /// 8.1 and later, set with its `availability-zone` option), or `availability_zone` in
+    /// `INFO server`. `None` when the server reports none or an empty one.
+    pub fn availability_zone(&self) -> Option<&str> {
+        self.availability_zone.as_deref()
+    }
+
     /// Whether the server is Valkey.
     pub fn is_valkey(&self) -> bool {
         self.name == "valkey"
@@ -45,6 +53,7 @@ impl ServerInfo {
         ServerInfo {
             name: "unknown".to_owned(),
             version: (0, 0, 0),
+            availability_zone: None,
         }
     }
 
@@ -52,6 +61,7 @@ impl ServerInfo {
         ServerInfo {
             name: name.trim().to_ascii_lowercase(),
             version: parse_version(version).unwrap_or((0, 0, 0)),
+            availability_zone: None,
         }
     }
 
@@ -59,9 +69,11 @@ impl ServerInfo {
     pub(crate) fn from_hello(reply: &Frame) -> ServerInfo {
         let mut name = None;
         let mut version = None;
+        let mut zone = None;
         let mut field = |key: &Frame, value: &Frame| match text(key) {
             Some("server") => name = text(value).map(str::to_owned),
             Some("version") => version = text(value).map(str::to_owned),
+            Some("availability_zone") => zone = text(value).map(str::to_owned),
             _ => {}
         };
         match reply {
@@ -69,11 +81,17 @@ impl ServerInfo {
             Frame::Array(items) => items.chunks_exact(2).for_each(|kv| field(&kv[0], &kv[1])),
             _ => {}
         }
-        match (name, version) {
+        let info = match (name, version) {
             (Some(name), Some(version)) => ServerInfo::new(&name, &version),
             (None, Some(version)) => ServerInfo::new("redis", &version),
             _ => ServerInfo::unknown(),
-        }
+        };
+        info.with_zone(zone.as_deref())
+    }
+
+    fn with_zone(mut self, zone: Option<&str>) -> ServerInfo {
+        self.availability_zone = zone.map(str::trim).filter(|z| !z.is_empty()).map(str::to_owned);
+        self
     }
 
     /// From the text of `INFO server`.
@@ -83,14 +101,16 @@ impl ServerInfo {
                 .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
                 .map(str::trim)
         };
+        let zone = field("availability_zone");
         if let Some(version) = field("valkey_version") {
-            return ServerInfo::new("valkey", version);
+            return ServerInfo::new("valkey", version).with_zone(zone);
         }
-        match (field("server_name"), field("redis_version")) {
+        let info = match (field("server_name"), field("redis_version")) {
             (Some(name), Some(version)) => ServerInfo::new(name, version),
             (None, Some(version)) => ServerInfo::new("redis", version),
             _ => ServerInfo::unknown(),
-        }
+        };
+        info.with_zone(zone)
     }
 
     /// Whether this server has a command or argument that came in `redis` (Redis) or `valkey`
@@ -174,6 +194,18 @@ mod tests {
             assert_eq!(info.to_string(), "Valkey 9.1.2");
         }
         assert_eq!(ServerInfo::from_hello(&Frame::Null), ServerInfo::unknown());
+        let zoned = Frame::Map(vec![
+            (bulk("server"), bulk("valkey")),
+            (bulk("version"), bulk("9.1.0")),
+            (bulk("availability_zone"), bulk("us-east-1a")),
+        ]);
+        let info = ServerInfo::from_hello(&zoned);
+        assert_eq!(info.availability_zone(), Some("us-east-1a"));
+        let blank = Frame::Map(vec![
+            (bulk("version"), bulk("8.1.0")),
+            (bulk("availability_zone"), bulk("")),
+        ]);
+        assert_eq!(ServerInfo::from_hello(&blank).availability_zone(), None);
     }
 
     #[test]
