@@ -18,7 +18,7 @@ mod server;
 mod stream;
 #[cfg(feature = "tls")]
 mod tls;
-mod trace;
+pub(crate) mod trace;
 mod write_buf;
 
 pub use cache::CacheStats;
