@@ -15,12 +15,67 @@
 //!
 //! [`Config::cache_ttl`]: super::Config::cache_ttl
 
+use crate::cmd::Cmd;
 use crate::resp::Frame;
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+/// Client-side caching: how invalidations are asked for.
+///
+/// The bounds in bytes and in time, and the health check of an idle connection, are set on
+/// [`Config`](crate::Config): [`cache_max_bytes`](crate::Config::cache_max_bytes),
+/// [`cache_ttl`](crate::Config::cache_ttl) (and [`Call::cache_ttl`](crate::Call::cache_ttl) per
+/// read), [`cache_health_check`](crate::Config::cache_health_check).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Tracking {
+    /// `CLIENT TRACKING ON`: the server remembers the keys this client read.
+    Default {
+        /// The most replies kept.
+        capacity: usize,
+    },
+    /// `CLIENT TRACKING ON BCAST PREFIX ...`: invalidations for every key under the prefixes,
+    /// whether this client read it or not (the server keeps no per-client key table).
+    Broadcast {
+        /// Key prefixes to track (all keys when empty).
+        prefixes: Vec<String>,
+        /// The most replies kept.
+        capacity: usize,
+    },
+}
+
+impl Tracking {
+    /// The prefixes of broadcast mode (none otherwise).
+    pub(crate) fn prefixes(&self) -> Vec<Bytes> {
+        match self {
+            Tracking::Broadcast { prefixes, .. } => prefixes
+                .iter()
+                .map(|p| Bytes::copy_from_slice(p.as_bytes()))
+                .collect(),
+            Tracking::Default { .. } => Vec::new(),
+        }
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        match self {
+            Tracking::Default { capacity } | Tracking::Broadcast { capacity, .. } => *capacity,
+        }
+    }
+
+    pub(crate) fn command(&self) -> Cmd {
+        let mut cmd = Cmd::new("CLIENT TRACKING").arg("ON");
+        if let Tracking::Broadcast { prefixes, .. } = self {
+            cmd = cmd.arg("BCAST");
+            for prefix in prefixes {
+                cmd = cmd.arg("PREFIX").arg(prefix.as_str());
+            }
+        }
+        cmd
+    }
+}
 
 /// No slot: the end of the recency list.
 const NIL: u32 = u32::MAX;

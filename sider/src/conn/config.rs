@@ -108,7 +108,7 @@ pub struct Config {
     pub(crate) response_timeout: Option<Duration>,
     pub(crate) reconnect_backoff: (Duration, Duration),
     pub(crate) max_queued_bytes: usize,
-    pub(crate) tracking: Option<super::push::Tracking>,
+    pub(crate) tracking: Option<super::cache::Tracking>,
     pub(crate) cache: CacheOptions,
     pub(crate) limits: Limits,
 }
@@ -334,7 +334,7 @@ impl Config {
     /// a failed [health check](Self::cache_health_check)), and no hit is served until a new
     /// connection has turned tracking on again. Each entry also expires with its key: its
     /// `PTTL` is read along with a missed read, and caps its life.
-    pub fn client_tracking(mut self, tracking: super::push::Tracking) -> Config {
+    pub fn client_tracking(mut self, tracking: super::cache::Tracking) -> Config {
         self.tracking = Some(tracking);
         self
     }

@@ -23,7 +23,6 @@
 //! Imports from `conn` (the stream, the driver's request types) and `error`.
 
 use super::config::Addr;
-use super::handle::Shared;
 use super::request::{Payload, Request, Waiter};
 use super::stream::Writer;
 use super::write_buf::WriteBuf;
@@ -32,6 +31,7 @@ use crate::stats::Counters;
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use tokio::time::Instant;
 
@@ -184,7 +184,12 @@ impl WriteSide {
 
     /// Writes `request` from the caller's task if the connection is idle (nothing in flight,
     /// nothing queued) and its socket takes writes from callers.
-    pub(crate) fn try_send(&self, request: Request, shared: &Shared) -> Sent {
+    pub(crate) fn try_send(
+        &self,
+        request: Request,
+        in_flight: &AtomicUsize,
+        counters: &Counters,
+    ) -> Sent {
         // Subscription changes go through the driver's record of what is subscribed.
         if matches!(request.payload, Payload::PubSub(_) | Payload::Resume)
             || matches!(request.waiter, Waiter::Subscribe { .. })
@@ -199,7 +204,7 @@ impl WriteSide {
         let idle = !state.driver_writing
             && state.leftover.is_empty()
             && state.failed.is_none()
-            && shared.in_flight() == 0;
+            && in_flight.load(Ordering::Relaxed) == 0;
         let Some((writer, addr)) = state
             .live
             .as_ref()
@@ -246,8 +251,7 @@ impl WriteSide {
                 0
             }
         };
-        shared.in_flight_add(1);
-        let counters = &shared.counters;
+        in_flight.fetch_add(1, Ordering::Relaxed);
         Counters::add(&counters.commands, commands as u64);
         Counters::add(&counters.bytes_written, written as u64);
         state.pending.push_back(Written {

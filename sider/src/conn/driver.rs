@@ -12,12 +12,12 @@
 
 use super::config::{Addr, Config, Protocol};
 use super::direct::Written;
-use super::handle::Shared;
+use super::handshake::Established;
 use super::health::{Check, Health};
 use super::push::{PubSubOp, Router};
-use super::reconnect::Opened;
 use super::request::{Payload, Request, Waiter};
 use super::server::ServerInfo;
+use super::shared::Shared;
 use super::stream::Reader;
 use super::trace::{event, Queued};
 use super::write_buf::{WriteBuf, MAX_IOVECS};
@@ -50,6 +50,43 @@ const MAX_RESERVE_AHEAD: usize = 64 * 1024 * 1024;
 fn deadline(from: Instant, limit: std::time::Duration) -> Instant {
     from.checked_add(limit)
         .unwrap_or_else(|| from + std::time::Duration::from_secs(100 * 365 * 86_400))
+}
+
+/// An established connection whose write side is installed in [`Shared`], where callers that
+/// find it idle write to it.
+pub(super) struct Opened {
+    pub(super) reader: Reader,
+    pub(super) addr: Addr,
+    pub(super) read_buf: BytesMut,
+    pub(super) decoder: Decoder,
+    pub(super) protocol: Protocol,
+    pub(super) server: Arc<ServerInfo>,
+    /// Callers may not write until the driver has written what it queues first.
+    pub(super) held: bool,
+}
+
+impl Opened {
+    /// `held` when the driver has commands that must go first: the subscriptions it renews.
+    pub(super) fn new(established: Established, shared: &Shared, held: bool) -> Opened {
+        let (reader, writer) = established.stream.split();
+        shared
+            .direct
+            .install(writer, established.addr.clone(), held);
+        let server = Arc::new(established.server);
+        match shared.server.lock() {
+            Ok(mut slot) => *slot = Some(server.clone()),
+            Err(poisoned) => *poisoned.into_inner() = Some(server.clone()),
+        }
+        Opened {
+            server,
+            reader,
+            addr: established.addr,
+            read_buf: established.read_buf,
+            decoder: established.decoder,
+            protocol: established.protocol,
+            held,
+        }
+    }
 }
 
 /// A live connection: the socket, its buffers, and the waiters in reply order.

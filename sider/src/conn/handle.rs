@@ -3,21 +3,23 @@
 
 use super::cache::Cache;
 use super::config::Config;
-use super::direct::{Sent, WriteSide};
+use super::direct::Sent;
+use super::driver::Opened;
 use super::handshake::Established;
 use super::push::PubSubOp;
-use super::push::{PushSink, Router};
-use super::reconnect::{run, Opened};
+use super::push::Router;
+use super::reconnect::run;
 use super::request::{CachedRead, Discarded, Payload, ReplySink, Request, Waiter};
 use super::server::ServerInfo;
+use super::shared::{driver_stopped, Retire, Shared};
 use crate::cmd::Cmd;
 use crate::error::Error;
 use crate::resp::Frame;
-use crate::stats::{Counters, Stats};
+use crate::stats::Stats;
 use bytes::Bytes;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use tokio::sync::mpsc;
@@ -28,38 +30,6 @@ use tokio::sync::oneshot;
 pub(crate) struct Handle {
     tx: mpsc::UnboundedSender<Request>,
     shared: Arc<Shared>,
-}
-
-/// What the driver and its handles both see.
-#[derive(Debug, Default)]
-pub(crate) struct Shared {
-    /// Requests sent whose waiters have not completed.
-    pub(super) in_flight: AtomicUsize,
-    /// Connections lost or connection attempts failed, since the start.
-    pub(super) failures: AtomicU64,
-    /// Where pushes other than pub/sub and invalidations go.
-    pub(super) pushes: PushSink,
-    pub(super) counters: Counters,
-    /// Bytes of requests sent to the driver that it has not taken yet.
-    pub(super) queued: AtomicUsize,
-    /// The most bytes allowed to queue before new requests fail with `ErrorKind::Busy`.
-    pub(super) max_queued: AtomicUsize,
-    /// The connection's write side, shared with callers that find it idle.
-    pub(super) direct: WriteSide,
-    /// The server of the current (or last) connection, as its handshake reported it.
-    pub(super) server: std::sync::Mutex<Option<Arc<ServerInfo>>>,
-}
-
-impl Shared {
-    /// Requests sent whose waiters have not completed.
-    pub(crate) fn in_flight(&self) -> usize {
-        self.in_flight.load(Ordering::Relaxed)
-    }
-
-    /// Counts requests sent.
-    pub(crate) fn in_flight_add(&self, n: usize) {
-        self.in_flight.fetch_add(n, Ordering::Relaxed);
-    }
 }
 
 impl Handle {
@@ -75,7 +45,11 @@ impl Handle {
         }
         // An idle connection: write from this task rather than wake the driver's to write.
         let request = if self.shared.in_flight() == 0 {
-            match self.shared.direct.try_send(request, &self.shared) {
+            match self.shared.direct.try_send(
+                request,
+                &self.shared.in_flight,
+                &self.shared.counters,
+            ) {
                 Sent::Whole => return,
                 Sent::WakeDriver => return self.resume_driver(),
                 Sent::Declined(request) => request,
@@ -152,12 +126,6 @@ impl Handle {
     pub(crate) fn stats(&self) -> Stats {
         self.shared.counters.snapshot(self.in_flight())
     }
-}
-
-/// What a request's caller hears when the driver is gone (every handle's connection closed, or
-/// the runtime shutting down): the one place this error is written.
-pub(crate) fn driver_stopped() -> Error {
-    Error::closed("the connection driver has stopped")
 }
 
 /// The result of a request on its way from the driver.
@@ -305,18 +273,4 @@ pub(crate) fn spawn(config: Config, conn: Established, cache: Option<Arc<Cache>>
     let retire = Retire(shared.clone());
     tokio::spawn(run(config, Some(conn), rx, shared.clone(), router, retire));
     Handle { tx, shared }
-}
-
-/// Fails the commands callers wrote themselves when the driver ends by any way (its handles
-/// all gone, the runtime shutting down, a panic): their waiters live in [`Shared`], which
-/// outlives the driver, and no one else would ever answer them.
-pub(super) struct Retire(Arc<Shared>);
-
-impl Drop for Retire {
-    fn drop(&mut self) {
-        for written in self.0.direct.retire() {
-            self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
-            written.waiter.fail(driver_stopped());
-        }
-    }
 }

@@ -29,30 +29,6 @@ pub(crate) struct Established {
     pub(crate) server: ServerInfo,
 }
 
-/// Connects to `config.addr` and runs the handshake, within `config.connect_timeout`.
-pub(crate) async fn connect(config: &Config) -> Result<Established, Error> {
-    let result = match tokio::time::timeout(config.connect_timeout, connect_inner(config)).await {
-        Ok(result) => result,
-        Err(_) => Err(Error::timeout(format!(
-            "connecting to {} (limit {:?})",
-            config.addr, config.connect_timeout
-        ))),
-    };
-    // Requests that fail here were never written: a cluster client may resend them elsewhere.
-    result.map_err(Error::unsent)
-}
-
-async fn connect_inner(config: &Config) -> Result<Established, Error> {
-    match &config.addr {
-        Addr::Sentinel {
-            master,
-            sentinels,
-            replica,
-        } => super::sentinel::connect(config, master, sentinels, *replica).await,
-        addr => connect_to(config, addr).await,
-    }
-}
-
 /// Connects to the server at `addr` (TCP or Unix) and greets it as `config` says.
 pub(super) async fn connect_to(config: &Config, addr: &Addr) -> Result<Established, Error> {
     let stream = open(config, addr).await?;

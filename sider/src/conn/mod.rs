@@ -5,6 +5,7 @@
 
 mod cache;
 mod config;
+mod connect;
 mod direct;
 mod driver;
 mod handle;
@@ -15,6 +16,7 @@ mod reconnect;
 mod request;
 mod sentinel;
 mod server;
+mod shared;
 mod stream;
 #[cfg(feature = "tls")]
 mod tls;
@@ -22,12 +24,13 @@ pub(crate) mod trace;
 mod write_buf;
 
 pub use cache::CacheStats;
+pub use cache::Tracking;
 pub(crate) use cache::{Cache, CacheLimits};
 pub use config::{Addr, Config, Protocol};
+pub(crate) use connect::connect;
 pub(crate) use handle::{spawn, Handle, Reply};
-pub(crate) use handshake::connect;
 pub(crate) use push::PubSubOp;
-pub use push::{Event, Message, SubscriptionKind, Tracking};
+pub use push::{Event, Message, SubscriptionKind};
 pub(crate) use request::ReplySink;
 pub(crate) use sentinel::{listen as sentinel_switches, primary_addr, replica_addrs, Switch};
 pub use server::ServerInfo;

@@ -3,19 +3,15 @@
 //! between failed attempts with an exponential [`Backoff`]. Within the backoff, requests fail at
 //! once with the last attempt's error rather than hammer a server that is down.
 
-use super::config::{Addr, Config, Protocol};
-use super::driver::Link;
-use super::handle::{Retire, Shared};
-use super::handshake::{connect, Established};
+use super::config::{Addr, Config};
+use super::connect::connect;
+use super::driver::{Link, Opened};
 use super::push::Router;
 use super::request::{Payload, Request};
-use super::server::ServerInfo;
-use super::stream::Reader;
+use super::shared::{Retire, Shared};
 use super::trace::event;
 use crate::error::{Error, ErrorKind};
-use crate::resp::Decoder;
 use crate::stats::Counters;
-use bytes::BytesMut;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -194,42 +190,5 @@ pub(super) async fn run(
             },
             1,
         );
-    }
-}
-
-/// An established connection whose write side is installed in [`Shared`], where callers that
-/// find it idle write to it.
-pub(super) struct Opened {
-    pub(super) reader: Reader,
-    pub(super) addr: Addr,
-    pub(super) read_buf: BytesMut,
-    pub(super) decoder: Decoder,
-    pub(super) protocol: Protocol,
-    pub(super) server: Arc<ServerInfo>,
-    /// Callers may not write until the driver has written what it queues first.
-    pub(super) held: bool,
-}
-
-impl Opened {
-    /// `held` when the driver has commands that must go first: the subscriptions it renews.
-    pub(super) fn new(established: Established, shared: &Shared, held: bool) -> Opened {
-        let (reader, writer) = established.stream.split();
-        shared
-            .direct
-            .install(writer, established.addr.clone(), held);
-        let server = Arc::new(established.server);
-        match shared.server.lock() {
-            Ok(mut slot) => *slot = Some(server.clone()),
-            Err(poisoned) => *poisoned.into_inner() = Some(server.clone()),
-        }
-        Opened {
-            server,
-            reader,
-            addr: established.addr,
-            read_buf: established.read_buf,
-            decoder: established.decoder,
-            protocol: established.protocol,
-            held,
-        }
     }
 }
