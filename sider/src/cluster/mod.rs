@@ -39,6 +39,12 @@
 //! (`SUNION`, `RENAME`, `MSETNX`, scripts...) reads or writes them together, which no split can
 //! give; it fails with [`ErrorKind::CrossSlot`] before anything is sent.
 //!
+//! Pub/sub: [`ClusterClient::subscribe`], [`psubscribe`](ClusterClient::psubscribe) and
+//! [`ssubscribe`](ClusterClient::ssubscribe) give one [`ClusterSubscription`] stream, kept
+//! subscribed through slot migrations and failovers (each move reported by
+//! [`Event::Reconnected`](crate::Event::Reconnected); no message twice, messages in the gap lost);
+//! the generated `spublish` goes to the shard channel's primary like a key.
+//!
 //! Pipelines ([`ClusterPipeline`], [`ClusterBatch`]) are split by node, sent to every node at
 //! once and reassembled in the caller's order; [`ClusterTransaction`]s must keep to one slot.
 //! A script call in a pipeline or a batch (`batch.push(|c| c.invoke(script.key(k)))`) runs as
@@ -51,6 +57,7 @@ mod call;
 mod client;
 mod multikey;
 mod pipeline;
+mod pubsub;
 mod scan;
 mod slot;
 mod topology;
@@ -59,6 +66,7 @@ mod transaction;
 pub use call::{ClusterCall, ClusterFuture};
 pub use client::{ClusterClient, ClusterStats};
 pub use pipeline::{ClusterBatch, ClusterPipeline};
+pub use pubsub::ClusterSubscription;
 pub use scan::ClusterScan;
 pub use slot::{hash_tag, key_slot, SLOTS};
 pub use transaction::ClusterTransaction;
