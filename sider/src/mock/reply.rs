@@ -13,8 +13,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 /// an equal value.
 ///
 /// Implemented for the reply types of sider's typed commands: `()`, integers, floats, `bool`,
-/// `String`, `&str`, [`Bytes`], `Vec<u8>`, `Option`, `Vec`, maps, sets, tuples up to 12, and
-/// [`Value`](crate::Value) itself. `()` is `+OK`; a `bool` is a RESP3 boolean (`:1`/`:0` under
+/// `String`, `&str`, [`Bytes`], `Vec<u8>`, `Option`, `Vec`, maps, sets, tuples up to 12,
+/// [`Ttl`](crate::Ttl), [`FieldExpire`](crate::FieldExpire), [`FieldPersist`](crate::FieldPersist),
+/// `Record<T>` and `Json<T>` (features `serde`, `json`), and [`Value`](crate::Value) itself. `()` is `+OK`; a `bool` is a RESP3 boolean (`:1`/`:0` under
 /// RESP2); a map is a RESP3 map (a flat array under RESP2).
 ///
 /// [`FromReply`]: crate::FromReply
@@ -195,6 +196,61 @@ tuple_to_reply! {
     (A B C D E F G H I J K L)
 }
 
+impl ToReply for crate::Ttl {
+    /// Milliseconds to live, as `PTTL` replies: -2 when missing, -1 without expiry.
+    fn to_reply(self) -> Frame {
+        Frame::Integer(match self {
+            crate::Ttl::Missing => -2,
+            crate::Ttl::Persistent => -1,
+            crate::Ttl::Expires(left) => i64::try_from(left.as_millis()).unwrap_or(i64::MAX),
+        })
+    }
+}
+
+impl ToReply for crate::FieldExpire {
+    /// The code `HEXPIRE` replies for one field.
+    fn to_reply(self) -> Frame {
+        Frame::Integer(match self {
+            crate::FieldExpire::Set => 1,
+            crate::FieldExpire::Deleted => 2,
+            crate::FieldExpire::ConditionNotMet => 0,
+            crate::FieldExpire::Missing => -2,
+        })
+    }
+}
+
+impl ToReply for crate::FieldPersist {
+    /// The code `HPERSIST` replies for one field.
+    fn to_reply(self) -> Frame {
+        Frame::Integer(match self {
+            crate::FieldPersist::Removed => 1,
+            crate::FieldPersist::Persistent => -1,
+            crate::FieldPersist::Missing => -2,
+        })
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<T: serde::Serialize> ToReply for crate::Record<T> {
+    /// The struct's fields and values as a map, as `HGETALL` replies them (written as a command
+    /// writes a `Record`'s fields; one it refuses, such as a list in a field, is a null reply).
+    fn to_reply(self) -> Frame {
+        let mut fields = crate::Cmd::fragment();
+        crate::ToArgs::write_args(&self, &mut fields);
+        let args: Vec<Bytes> = fields.written_args().map(Bytes::copy_from_slice).collect();
+        // A refused record is one argument, the reason: never a whole number of pairs.
+        if args.len() % 2 != 0 {
+            return Frame::Null;
+        }
+        let mut args = args.into_iter();
+        let mut pairs = Vec::new();
+        while let (Some(k), Some(v)) = (args.next(), args.next()) {
+            pairs.push((Frame::Bulk(k), Frame::Bulk(v)));
+        }
+        Frame::Map(pairs)
+    }
+}
+
 #[cfg(feature = "json")]
 impl<T: serde::Serialize> ToReply for crate::Json<T> {
     /// The value as JSON, in a bulk string (a value serde cannot write is a null reply).
@@ -238,5 +294,35 @@ mod tests {
         round_trip(HashSet::from(["s".to_owned()]));
         round_trip((1i64, "two".to_owned(), Some(3.0f64)));
         round_trip(Frame::Array(vec![Frame::Integer(1), Frame::Null]));
+        round_trip(crate::Ttl::Expires(std::time::Duration::from_millis(1500)));
+        round_trip(vec![crate::Ttl::Missing, crate::Ttl::Persistent]);
+        round_trip(vec![
+            crate::FieldExpire::Set,
+            crate::FieldExpire::Deleted,
+            crate::FieldExpire::ConditionNotMet,
+            crate::FieldExpire::Missing,
+        ]);
+        round_trip(vec![
+            crate::FieldPersist::Removed,
+            crate::FieldPersist::Persistent,
+            crate::FieldPersist::Missing,
+        ]);
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn records_are_maps_of_their_fields() {
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct User {
+            name: String,
+            age: u32,
+        }
+        let user = User {
+            name: "ada".to_owned(),
+            age: 36,
+        };
+        let frame = crate::Record(&user).to_reply();
+        let back = crate::Record::<User>::from_reply(frame).expect("decodes");
+        assert_eq!(back.0, user);
     }
 }
