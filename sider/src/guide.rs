@@ -410,7 +410,7 @@
 //! between the first `{` and the next `}`. Keys that share a tag share a slot, and that is how
 //! multi-key commands and transactions stay legal: a command (or transaction) whose keys fall in
 //! two slots fails with [`ErrorKind::CrossSlot`](crate::ErrorKind::CrossSlot) before anything is
-//! sent. Pipelines and batches may span slots and nodes: `execute()` splits the commands by
+//! sent, except the six commands that split (next section). Pipelines and batches may span slots and nodes: `execute()` splits the commands by
 //! node, sends every share at once, and puts the replies back in the order you queued them.
 //!
 //! ```no_run
@@ -451,6 +451,67 @@
 //! the like go to every primary, and `scan_all` walks every primary with `SCAN`. A write whose
 //! connection broke after it was sent is not retried, because it may have run.
 //!
+//! # Cluster: across slots, scans, zones and pub/sub
+//!
+//! **Multi-key commands.** `MGET`, `MSET`, `DEL`, `UNLINK`, `EXISTS` and `TOUCH` whose keys fall
+//! in several slots are split into one command per slot, sent at once, and put back together:
+//! `MGET`'s values in the order of your keys, the counts of the others added up, `MSET`'s `OK`
+//! once every part succeeded. Only these six split, because only their reply is a plain function
+//! of the parts'; `SUNION`, `RENAME`, `MSETNX` and the others read or write their keys together,
+//! which no split can give, and keep failing with `CrossSlot`. A split `MSET` or `DEL` is **not
+//! atomic**: another client may see some slots' new values before others', and if one part fails
+//! the others stay applied (the error says how many). Inside a pipeline or a transaction nothing
+//! splits.
+//!
+//! **Scripts in batches.** A script called in a [`ClusterBatch`](crate::cluster::ClusterBatch)
+//! or a [`ClusterPipeline`](crate::cluster::ClusterPipeline) runs as `EVALSHA`, after a
+//! `SCRIPT LOAD` sent ahead of it on each node that takes a share, redirects included.
+//!
+//! **Scanning.** [`ClusterClient::scan_iter`](crate::cluster::ClusterClient::scan_iter) returns
+//! every key present for the whole walk at least once, even while slots migrate or a primary
+//! fails over: it tracks which slots each node walk covered and walks again any slot whose node
+//! changed under it. Keys may come twice.
+//!
+//! **Reads by zone.** [`ReadFrom`](crate::cluster::ReadFrom) picks where read-only commands go:
+//! the primary, any replica, or ([`ReadFrom::AzAffinity`](crate::cluster::ReadFrom::AzAffinity))
+//! the replicas in your availability zone, then the others, then the primary. Nodes say their
+//! zone in `HELLO` (Valkey 8.1 and later, its `availability-zone` option).
+//!
+//! **Pub/sub.** [`ClusterClient::ssubscribe`](crate::cluster::ClusterClient::ssubscribe) (and
+//! `subscribe`, `psubscribe`) returns one stream over every node it needs: each shard channel on
+//! the primary of its slot, channels and patterns on any one primary. When a slot migrates or a
+//! primary fails over, the subscription is made again where the map now says, within about
+//! 250 ms of the map changing, and the stream yields [`Event::Reconnected`](crate::Event::Reconnected).
+//! No message is delivered twice across a move; messages published in the gap are lost, as
+//! Redis pub/sub keeps nothing, and every gap is reported that way.
+//!
+//! ```no_run
+//! # #[cfg(feature = "cluster")]
+//! # async fn run(cluster: sider::cluster::ClusterClient) -> Result<(), sider::Error> {
+//! use sider::cluster::{ClusterClient, ClusterConfig, ReadFrom};
+//! use sider::prelude::*;
+//!
+//! let keys = ["a", "b", "c"]; // three slots
+//! cluster.mset([("a", 1), ("b", 2), ("c", 3)]).await?;
+//! let values: Vec<Option<i64>> = cluster.mget(keys).await?; // [Some(1), Some(2), Some(3)]
+//! assert_eq!(cluster.del(keys).await?, 3);
+//!
+//! let mut walk = cluster.scan_iter::<String>().pattern("user:*");
+//! while let Some(key) = walk.next().await {
+//!     println!("{}", key?);
+//! }
+//!
+//! let config = ClusterConfig::from_urls(&["redis://10.0.0.1:7000"])?
+//!     .read_from(ReadFrom::AzAffinity("us-east-1a".into()));
+//! let local_reads = ClusterClient::connect_with(config).await?;
+//!
+//! let mut orders = cluster.ssubscribe("orders:{eu}").await?;
+//! cluster.spublish("orders:{eu}", "order 1").await?;
+//! # Ok(()) }
+//! ```
+//!
+//! `examples/examples/cluster_features.rs` runs all of these against a cluster.
+//!
 //! # Sentinel
 //!
 //! A group that Redis Sentinel watches is a `redis+sentinel://` URL listing the sentinels (port
@@ -463,6 +524,14 @@
 //! [`Config::sentinel_replica`](crate::Config::sentinel_replica)) connects to a replica in sync
 //! instead, for reads. Credentials, database and TLS settings are the data nodes'; sentinels are
 //! asked without credentials, and `rediss+sentinel://` speaks TLS to both.
+//!
+//! The sentinels' `+switch-master` announcements are followed as well: when one says the primary
+//! moved, sider closes its connections to the old primary (`CLIENT KILL ID` there), so that the
+//! next command reconnects to the new primary rather than write to a server being demoted (after
+//! a `SENTINEL FAILOVER` the old primary stays up and keeps accepting writes for a moment).
+//! Commands in flight at that moment fail with a connection error.
+//! [`sentinel::switches`](crate::sentinel::switches)
+//! yields the announcements to you; `examples/examples/sentinel_events.rs` prints them.
 //!
 //! ```no_run
 //! use sider::prelude::*;

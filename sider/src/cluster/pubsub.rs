@@ -46,8 +46,16 @@ enum Op {
 }
 
 /// Channel, pattern and shard-channel subscriptions on a cluster, read as one stream of
-/// [`Event`]s; see the [module docs](self) for how they follow the cluster and what a move
-/// may lose.
+/// [`Event`]s.
+///
+/// Channels and patterns are subscribed on one primary, and again on another when it leaves
+/// the map. Each shard channel is subscribed on the primary serving its slot, and again on the
+/// slot's new primary after a migration or a failover. A background task reads the slot map
+/// every 250 ms to see what moved, and yields [`Event::Reconnected`] for each move. Across a
+/// move no message is delivered twice; messages published between the loss of the old
+/// subscription and the new one are lost (Redis pub/sub keeps nothing), and each such gap is
+/// reported by that event. Messages of a cluster-wide channel published on different nodes may
+/// arrive out of order (they cross the cluster bus); a shard channel's keep their order.
 ///
 /// ```no_run
 /// # async fn run(cluster: sider::cluster::ClusterClient) -> Result<(), sider::Error> {

@@ -74,7 +74,16 @@ struct NodeWalk {
 type Page<'a> = Pin<Box<dyn Future<Output = Result<(Walk, Vec<Frame>), Error>> + Send + 'a>>;
 
 /// Every key of a cluster, as a stream of `K`, through `SCAN` on each primary, safe across slot
-/// migrations and failovers; see [`ClusterClient::scan_iter`].
+/// migrations and failovers; from [`ClusterClient::scan_iter`].
+///
+/// A `SCAN` cursor belongs to one node, and a node's walk says nothing of slots that moved in or
+/// out while it ran. So the walk tracks which of the 16384 slots are covered: it walks the
+/// primary serving the first uncovered slot, passes on only keys of the uncovered slots that
+/// node served (and was not migrating) when its walk began, and counts those slots covered only
+/// if the node still serves them, unmigrated, when its cursor comes back to 0. Any other slot is
+/// walked again where it is served next; while a failover runs, the walk waits with the
+/// client's retry backoff. So every key present for the whole walk is returned at least once; a
+/// key may be returned twice.
 #[must_use = "streams do nothing unless polled"]
 pub struct ClusterScan<'a, K> {
     cluster: &'a ClusterClient,
@@ -104,7 +113,7 @@ impl ClusterClient {
     ///
     /// Every key present for the whole walk is returned at least once, even while slots migrate
     /// or a primary fails over: the walk tracks which slots it has covered and walks again any
-    /// slot whose node changed under it (see the [module docs](self)). A key may come twice.
+    /// slot whose node changed under it (see [`ClusterScan`]). A key may come twice.
     ///
     /// ```no_run
     /// # async fn run(cluster: sider::cluster::ClusterClient) -> Result<(), sider::Error> {

@@ -90,7 +90,10 @@ impl ServerInfo {
     }
 
     fn with_zone(mut self, zone: Option<&str>) -> ServerInfo {
-        self.availability_zone = zone.map(str::trim).filter(|z| !z.is_empty()).map(str::to_owned);
+        self.availability_zone = zone
+            .map(str::trim)
+            .filter(|z| !z.is_empty())
+            .map(str::to_owned);
         self
     }
 
