@@ -30,8 +30,6 @@ pub struct Cmd {
     first_key: usize,
     /// Where every key written as a key is (for cluster routing).
     keys: KeySpans,
-    /// Arguments were found invalid while being written; see [`Cmd::refuse`].
-    refused: bool,
 }
 
 impl Cmd {
@@ -44,7 +42,6 @@ impl Cmd {
             info: None,
             first_key: 0,
             keys: KeySpans::default(),
-            refused: false,
         };
         cmd.push_name(name);
         cmd
@@ -79,7 +76,6 @@ impl Cmd {
             info: Some(info),
             first_key: 0,
             keys: KeySpans::default(),
-            refused: false,
         };
         let (name, words) = info.encoded_name();
         cmd.body.extend_from_slice(name);
@@ -102,7 +98,6 @@ impl Cmd {
             info: None,
             first_key: 0,
             keys: KeySpans::default(),
-            refused: false,
         }
     }
 
@@ -136,7 +131,7 @@ impl Cmd {
     /// Appends a key, remembering where the first key is (for cluster routing).
     #[inline]
     pub fn push_key(&mut self, key: &(impl ToArg + ?Sized)) {
-        if self.refused {
+        if self.keys.refused {
             return self.push_arg(key);
         }
         if self.first_key == 0 {
@@ -155,7 +150,7 @@ impl Cmd {
         }
         let start = self.body.len();
         keys.write_args(self);
-        if self.refused {
+        if self.keys.refused {
             // Refused before or while these were written: a refused command has no keys.
             self.first_key = 0;
             return;
@@ -180,7 +175,7 @@ impl Cmd {
     ) {
         let (start, argc) = (self.body.len(), self.argc);
         blocks.write_args(self);
-        if self.refused {
+        if self.keys.refused {
             return;
         }
         if self.argc > argc && self.first_key == 0 {
@@ -209,7 +204,7 @@ impl Cmd {
         self.argc = 0;
         self.first_key = 0;
         self.keys.clear();
-        self.refused = true;
+        self.keys.refused = true;
         self.push_arg(format!("sider: {reason}").as_str());
     }
 
@@ -234,7 +229,7 @@ impl Cmd {
     /// Appends the arguments of a [`fragment`](Cmd::fragment).
     #[inline]
     pub fn append(&mut self, fragment: Cmd) {
-        if fragment.refused {
+        if fragment.keys.refused {
             // The fragment's refusal replaces the whole command (see `refuse`).
             *self = Cmd {
                 name: self.name,
@@ -246,7 +241,7 @@ impl Cmd {
         if fragment.argc == 0 {
             return;
         }
-        if self.refused {
+        if self.keys.refused {
             self.body.extend_from_slice(&fragment.body);
             self.argc += fragment.argc;
             return;
@@ -269,7 +264,6 @@ impl Cmd {
         self.argc = 0;
         self.first_key = 0;
         self.keys.clear();
-        self.refused = false;
     }
 
     /// The command's name as given to [`Cmd::new`].

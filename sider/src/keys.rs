@@ -25,6 +25,10 @@ pub(crate) struct KeySpans {
     /// A key run lies beyond 4 GiB of body, or a block is wider than 255 arguments: the keys
     /// cannot be told apart. Routing refuses such a command instead of guessing.
     unknown: bool,
+    /// The command's arguments were found invalid while being written (see `Cmd::refuse`): it
+    /// holds no keys. Kept here, in the padding beside `len`, so that a `Cmd` (moved by value
+    /// at every builder step) stays 128 bytes.
+    pub(crate) refused: bool,
 }
 
 impl KeySpans {
@@ -90,6 +94,7 @@ impl KeySpans {
         self.len = 0;
         self.spill.clear();
         self.unknown = false;
+        self.refused = false;
     }
 
     fn iter(&self) -> impl Iterator<Item = KeySpan> + '_ {
