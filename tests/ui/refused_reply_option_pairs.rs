@@ -1,6 +1,8 @@
 //! Reply-changing options the server refuses together: the second call does not compile, in
 //! either order, and the note names the pair (`<reply so far>: <Command><Option>CombinesWith`).
 //! (SET's GET with NX/XX is accepted and typed `Option<V>` in either order: a live test checks.)
+#![allow(deprecated)] // GEORADIUS and GEORADIUSBYMEMBER are, and are the commands with the pairs
+
 use sider::commands::{GeoradiusUnit, GeoradiusbymemberUnit};
 use sider::prelude::*;
 
