@@ -6,6 +6,10 @@ Usage: scripts/import-cycles.py sider/src
 A file is a module (`conn/driver.rs` is `conn::driver`); a path names the deepest module it
 reaches. Prints each strongly connected set of two or more files: a cycle of imports.
 """
+import os
+import re
+import sys
+
 root=sys.argv[1]
 files={}
 for dp,dn,fn in os.walk(root):
