@@ -701,6 +701,16 @@
 //! works as against a server. Commands the spec does not know are expected with
 //! [`Mock::expect_cmd`] and reply any [`Value`](crate::Value).
 //!
+//! # OpenTelemetry
+//!
+//! With the `tracing` feature each request is a span in the shape of OpenTelemetry's conventions
+//! for database clients, which `tracing-opentelemetry` exports as a client span named after the
+//! operation: `db.system.name = "redis"`, `db.operation.name` (`GET`, or `PIPELINE` and `MULTI`
+//! with `db.operation.batch.size`), `server.address`, `server.port`, and on failure `error.type`
+//! (the server's error code, such as `WRONGTYPE`, or the kind of connection error). Keys, values
+//! and credentials never appear. Connects, reconnects, timeouts, failovers and cluster
+//! redirects are events with the same field names. `examples/examples/otel.rs` exports them.
+//!
 //! # bb8 and deadpool
 //!
 //! Services that already pool their connections with `bb8` or `deadpool` can keep doing so:

@@ -28,7 +28,7 @@
 //! | `tls` | `rediss://` URLs and `TlsConfig`, through rustls; certificates are verified by default |
 //! | `serde` | `Record<T>`: map-shaped replies (`HGETALL`, `XINFO`...) decoded into your own `Deserialize` types |
 //! | `json` | `Json<T>`: any serde type stored and read as JSON (implies `serde`) |
-//! | `tracing` | a span per command and pipeline, events for connects, reconnects and failures; compiled out when off |
+//! | `tracing` | a client span per command, pipeline and transaction in OpenTelemetry's shape (`db.system.name`, `db.operation.name`, `server.address`, `error.type`...), events for connects, reconnects, timeouts and failovers; compiled out when off |
 //! | `mock` | `mock::Mock`: a Redis server in your test's process, answering from expectations written with the typed API |
 //! | `bb8`, `deadpool` | `pools::Manager`: sider's `Connection` in those pools, checked with `PING` and reset before reuse |
 //!

@@ -61,7 +61,10 @@ async fn cluster() -> anyhow::Result<()> {
     eprintln!("migration in {:?}", t.elapsed());
     // The redirects the migration caused are in the trace, as a user with `tracing` sees them.
     let text = log.text();
-    for event in ["sider: MOVED slot=", "sider: ASK to="] {
+    for event in [
+        "sider: MOVED sider.cluster.slot=",
+        "sider: ASK server.address=127.0.0.1 server.port=",
+    ] {
         assert!(text.contains(event), "no `{event}` event in the trace");
     }
     let t = Instant::now();

@@ -143,7 +143,7 @@ async fn follows_the_primary_through_a_failover() -> anyhow::Result<()> {
         killed.elapsed()
     );
     let moved_to =
-        format!("primary changed (failover) from=127.0.0.1:{old_port} to=127.0.0.1:{new_port}");
+        format!("primary changed (failover) sider.previous.address=127.0.0.1:{old_port} server.address=127.0.0.1 server.port={new_port}");
     assert!(
         log.text().contains(&moved_to),
         "no `{moved_to}` event in the trace:\n{}",

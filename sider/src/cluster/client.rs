@@ -237,7 +237,7 @@ impl ClusterClient {
     pub(crate) fn count_redirect(&self, redirect: &Redirect) {
         let counter = match redirect {
             Redirect::Moved { slot, addr } => {
-                crate::conn::event!(debug, slot, to = %addr, "MOVED");
+                crate::conn::event!(debug, "sider.cluster.slot" = slot, to = %addr, "MOVED");
                 &self.inner.stats.moved
             }
             Redirect::Ask { addr } => {
@@ -245,7 +245,11 @@ impl ClusterClient {
                 &self.inner.stats.ask
             }
             Redirect::Retry { refresh } => {
-                crate::conn::event!(debug, refresh, "TRYAGAIN or CLUSTERDOWN: retrying");
+                crate::conn::event!(
+                    debug,
+                    "sider.cluster.refresh" = refresh,
+                    "TRYAGAIN or CLUSTERDOWN: retrying"
+                );
                 &self.inner.stats.retries
             }
             Redirect::None => return,

@@ -272,12 +272,16 @@ pub(crate) struct Request {
 }
 
 impl Payload {
-    /// What its trace span and timing call it: the command's name, or what kind of request.
+    /// What its trace span and timing call it: the command's name (`SUBSCRIBE`... for a
+    /// subscription change), `MULTI` for a transaction, `PIPELINE` for another batch.
     pub(super) fn label(&self) -> &'static str {
         match self {
             Payload::Cmd(cmd) => cmd.name(),
-            Payload::Encoded(_) => "pipeline",
-            Payload::PubSub(_) => "pubsub",
+            // A transaction's batch opens with its MULTI (`Queue::multi`).
+            Payload::Encoded(bytes) if bytes.starts_with(b"*1\r\n$5\r\nMULTI\r\n") => "MULTI",
+            Payload::Encoded(_) => "PIPELINE",
+            Payload::PubSub(PubSubOp::Subscribe { kind, .. }) => kind.subscribe(),
+            Payload::PubSub(PubSubOp::Unsubscribe { kind, .. }) => kind.unsubscribe(),
             Payload::Resume => "resume",
         }
     }

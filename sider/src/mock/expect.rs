@@ -241,8 +241,25 @@ impl Rule {
 /// An expectation being written: set its reply (or failure), delay and count; it takes effect
 /// when this value is dropped, at the end of the statement.
 ///
-/// The reply's type is the command's: `mock.expect(|c| c.incr("n")).returns("x")` does not
-/// compile, since `INCR` replies `i64`.
+/// The reply's type is the command's, so this does not compile, since `INCR` replies `i64`:
+///
+/// ```compile_fail
+/// # async fn run(mock: sider::mock::Mock) {
+/// use sider::prelude::*;
+///
+/// mock.expect(|c| c.incr("n")).returns("one");
+/// # }
+/// ```
+///
+/// nor does a `GET` whose reply is not an `Option`:
+///
+/// ```compile_fail
+/// # async fn run(mock: sider::mock::Mock) {
+/// use sider::prelude::*;
+///
+/// mock.expect(|c| c.get::<String>("k")).returns("ada".to_owned());
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct Expectation<'m, R> {
     mock: &'m Mock,
