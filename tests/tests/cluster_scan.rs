@@ -167,6 +167,43 @@ async fn cluster_scan() -> anyhow::Result<()> {
     moved_distinct.dedup();
     assert_eq!(moved_distinct.len(), 500);
 
+    // HSCAN, SSCAN, ZSCAN: one node's walk; when the key moves, it starts over where it went.
+    let hash = format!("{{{moving}}}:hash");
+    let fields: Vec<(String, i64)> = (0..2000).map(|n| (format!("f{n}"), n)).collect();
+    cluster.hset(&hash, &fields).await?;
+    let mut walk = cluster.hscan_iter::<String, i64>(&hash).count(20);
+    let mut got: HashMap<String, i64> = HashMap::new();
+    for _ in 0..100 {
+        let (field, value) = walk.next().await.expect("more fields")?;
+        got.insert(field, value);
+    }
+    let here = port_of(&cluster.primary_for_slot(slot).expect("owner"));
+    let there = cluster
+        .primaries()
+        .iter()
+        .map(|a| port_of(a))
+        .find(|&p| p != here)
+        .expect("another primary");
+    migrate(&cluster, slot, here, there).await?;
+    while let Some(pair) = walk.next().await {
+        let (field, value) = pair?;
+        got.insert(field, value);
+    }
+    assert_eq!(got.len(), 2000, "every field of the hash");
+    assert!(
+        walk.restarts() >= 1,
+        "the walk started over on the key's new node"
+    );
+    let set = format!("{{{moving}}}:set");
+    cluster.sadd(&set, ["a", "b", "c"]).await?;
+    let mut members: Vec<String> = cluster.sscan_iter(&set).try_collect().await?;
+    members.sort();
+    assert_eq!(members, ["a", "b", "c"]);
+    let zset = format!("{{{moving}}}:zset");
+    cluster.zadd(&zset, [(1.5, "x"), (2.0, "y")]).await?;
+    let scored: Vec<(String, f64)> = cluster.zscan_iter(&zset).try_collect().await?;
+    assert_eq!(scored.len(), 2);
+
     // A primary the walk has not reached yet dies; its replica takes over, and the walk goes
     // on there once the cluster has promoted it.
     let victim = cluster

@@ -243,7 +243,7 @@ impl ClusterClient {
 
 /// `ASKING` and `cmd` in one write on the node's connection, so nothing lands between them. A
 /// blocking command takes a connection of its own, as it would on a [`Client`].
-async fn ask(client: &Client, cmd: &Cmd) -> Result<Frame, Error> {
+pub(super) async fn ask(client: &Client, cmd: &Cmd) -> Result<Frame, Error> {
     let mut buf = BytesMut::new();
     Cmd::new("ASKING").encode(&mut buf);
     cmd.encode(&mut buf);

@@ -27,6 +27,9 @@
 //! [`ClusterClient::scan_all`] iterates `SCAN` over every primary; [`ClusterClient::scan_iter`]
 //! streams every key, at least once, even while slots migrate or a primary fails over (it
 //! tracks which slots its walk has covered; see [`ClusterScan`]).
+//! [`ClusterClient::hscan_iter`], [`sscan_iter`](ClusterClient::sscan_iter) and
+//! [`zscan_iter`](ClusterClient::zscan_iter) walk one collection, starting over on the key's new
+//! node when it moves ([`ClusterElements`]).
 //!
 //! `MGET`, `MSET`, `DEL`, `UNLINK`, `EXISTS` and `TOUCH` whose keys hash to different slots are
 //! split into one command per slot, sent to their nodes at once (each with the redirect path of
@@ -55,6 +58,7 @@
 
 mod call;
 mod client;
+mod elements;
 mod multikey;
 mod pipeline;
 mod pubsub;
@@ -65,6 +69,7 @@ mod transaction;
 
 pub use call::{ClusterCall, ClusterFuture};
 pub use client::{ClusterClient, ClusterStats};
+pub use elements::ClusterElements;
 pub use pipeline::{ClusterBatch, ClusterPipeline};
 pub use pubsub::ClusterSubscription;
 pub use scan::ClusterScan;
