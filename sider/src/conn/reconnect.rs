@@ -3,7 +3,9 @@
 //! between failed attempts with an exponential [`Backoff`]. Within the backoff, requests fail at
 //! once with the last attempt's error rather than hammer a server that is down.
 
-use super::config::{Addr, Config};
+#[cfg(feature = "tracing")]
+use super::config::Addr;
+use super::config::Config;
 use super::connect::connect;
 use super::driver::{Link, Opened};
 use super::push::Router;
