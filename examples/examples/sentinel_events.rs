@@ -2,7 +2,8 @@
 //! client moving to the new primary before its next command.
 //!
 //! `REDIS_SENTINEL_URL` names the group (`redis+sentinel://127.0.0.1:26379/mymaster`); trigger a
-//! failover with `redis-cli -p 26379 SENTINEL FAILOVER mymaster`.
+//! failover with `redis-cli -p 26379 SENTINEL FAILOVER mymaster`. It listens for
+//! `SWITCH_WAIT_SECS` (default 60) after the last event, then exits.
 
 use sider::prelude::*;
 use sider::{Client, Config};
@@ -19,7 +20,13 @@ async fn main() -> anyhow::Result<()> {
         "primary: {}",
         sider::sentinel::primary(client.config()).await?
     );
-    while let Some(switch) = switches.next().await {
+    let wait = std::time::Duration::from_secs(
+        std::env::var("SWITCH_WAIT_SECS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(60),
+    );
+    while let Ok(Some(switch)) = tokio::time::timeout(wait, switches.next()).await {
         println!(
             "{} moved from {} to {}",
             switch.master, switch.from, switch.to
@@ -28,5 +35,6 @@ async fn main() -> anyhow::Result<()> {
         let port: HashMap<String, String> = client.config_get("port").await?;
         println!("next command answered by port {:?}", port.get("port"));
     }
+    println!("no (more) failover within {wait:?}");
     Ok(())
 }
