@@ -463,21 +463,21 @@
 //! the others stay applied (the error says how many). Inside a pipeline or a transaction nothing
 //! splits.
 //!
-//! **Scripts in batches.** A script called in a [`ClusterBatch`](crate::cluster::ClusterBatch)
-//! or a [`ClusterPipeline`](crate::cluster::ClusterPipeline) runs as `EVALSHA`, after a
+//! **Scripts in batches.** A script called in a `ClusterBatch`
+//! or a `ClusterPipeline` runs as `EVALSHA`, after a
 //! `SCRIPT LOAD` sent ahead of it on each node that takes a share, redirects included.
 //!
-//! **Scanning.** [`ClusterClient::scan_iter`](crate::cluster::ClusterClient::scan_iter) returns
+//! **Scanning.** `ClusterClient::scan_iter` returns
 //! every key present for the whole walk at least once, even while slots migrate or a primary
 //! fails over: it tracks which slots each node walk covered and walks again any slot whose node
 //! changed under it. Keys may come twice.
 //!
-//! **Reads by zone.** [`ReadFrom`](crate::cluster::ReadFrom) picks where read-only commands go:
-//! the primary, any replica, or ([`ReadFrom::AzAffinity`](crate::cluster::ReadFrom::AzAffinity))
+//! **Reads by zone.** `ReadFrom` picks where read-only commands go:
+//! the primary, any replica, or (`ReadFrom::AzAffinity`)
 //! the replicas in your availability zone, then the others, then the primary. Nodes say their
 //! zone in `HELLO` (Valkey 8.1 and later, its `availability-zone` option).
 //!
-//! **Pub/sub.** [`ClusterClient::ssubscribe`](crate::cluster::ClusterClient::ssubscribe) (and
+//! **Pub/sub.** `ClusterClient::ssubscribe` (and
 //! `subscribe`, `psubscribe`) returns one stream over every node it needs: each shard channel on
 //! the primary of its slot, channels and patterns on any one primary. When a slot migrates or a
 //! primary fails over, the subscription is made again where the map now says, within about
