@@ -314,21 +314,7 @@ impl Cmd {
     /// The bytes of the first key, when one was written as a key.
     pub(crate) fn first_key(&self) -> Option<Bytes> {
         let index = self.first_key_index()?;
-        let mut rest = &self.body[..];
-        for i in 0..=index {
-            // Each argument is `$<len>\r\n<bytes>\r\n`.
-            let header_end = rest.iter().position(|&b| b == b'\n')?;
-            let len: usize = std::str::from_utf8(rest.get(1..header_end.checked_sub(1)?)?)
-                .ok()?
-                .parse()
-                .ok()?;
-            let data = rest.get(header_end + 1..header_end + 1 + len)?;
-            if i == index {
-                return Some(Bytes::copy_from_slice(data));
-            }
-            rest = rest.get(header_end + 1 + len + 2..)?;
-        }
-        None
+        self.written_args().nth(index).map(Bytes::copy_from_slice)
     }
 
     /// Appends the command to `out` as it goes on the wire (a RESP array of bulk strings), for

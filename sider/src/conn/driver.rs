@@ -393,17 +393,21 @@ impl Link {
 
     /// The health check of a caching connection (see `health.rs`).
     fn check_health(&mut self, cx: &mut Context<'_>) -> Check {
-        if self.health.is_none() {
+        let Some(health) = &mut self.health else {
+            return Check::Fine;
+        };
+        if !health.due(cx) {
             return Check::Fine;
         }
+        // Only when the timer fired: callers' waiters taken, and only the driver's own
+        // commands (a PING, renewed subscriptions) owed means idle.
         self.take_pending();
-        // Only the driver's own commands (a PING, renewed subscriptions) owed: idle.
         let idle = self
             .waiting
             .iter()
             .all(|(w, _)| matches!(w, Waiter::Subscribe { tx: None, .. }));
         match &mut self.health {
-            Some(health) => health.poll(cx, idle),
+            Some(health) => health.fired(cx, idle),
             None => Check::Fine,
         }
     }

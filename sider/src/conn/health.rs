@@ -59,11 +59,22 @@ impl Health {
         std::mem::take(&mut self.suspended)
     }
 
+    /// Whether the timer has fired (registers the waker when it has not).
+    pub(super) fn due(&mut self, cx: &mut Context<'_>) -> bool {
+        self.timer.as_mut().poll(cx).is_ready()
+    }
+
     /// Polls the timer; `idle` when nothing is owed to callers.
+    #[cfg(test)]
     pub(super) fn poll(&mut self, cx: &mut Context<'_>, idle: bool) -> Check {
-        if self.timer.as_mut().poll(cx).is_pending() {
+        if !self.due(cx) {
             return Check::Fine;
         }
+        self.fired(cx, idle)
+    }
+
+    /// What to do now that the timer fired; `idle` when nothing is owed to callers.
+    pub(super) fn fired(&mut self, cx: &mut Context<'_>, idle: bool) -> Check {
         let next = Instant::now() + self.every;
         self.timer.as_mut().reset(next);
         // Registers the waker for the new deadline (it cannot be due yet).
