@@ -299,9 +299,12 @@ impl Client {
         if let Some(info) = call.cmd.info() {
             if info.is_blocking() {
                 call.blocking = Some(&self.blocking);
-            } else if info.is_cacheable() || info.name() == "MGET" {
-                // MGET is served key by key, from what GETs left in the cache.
-                call.cache = self.cache.as_ref();
+            } else if let Some(cache) = &self.cache {
+                // MGET is served key by key, from what GETs left in the cache. Without a cache
+                // no command pays for the name comparison.
+                if info.is_cacheable() || info.name() == "MGET" {
+                    call.cache = Some(cache);
+                }
             }
         }
         call
